@@ -1,0 +1,1 @@
+"""faqbot: answers residents' questions about Croydon's children's services."""

@@ -1,0 +1,48 @@
+"""`faqbot check`: the loader's checks plus those that need the matcher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.corpus import Corpus, FaqError, Location, Problem
+from bot.loader import check_directory, load_corpus
+from bot.matching import Matcher
+
+
+def check_content(directory: Path) -> list[Problem]:
+    """Every error and warning in the FAQ folder, in file and line order."""
+    problems = check_directory(directory)
+    if any(not problem.is_warning for problem in problems):
+        return problems
+    try:
+        corpus = load_corpus(directory)
+    except FaqError as error:  # check_directory and load_corpus agree; this is a safety net
+        return error.problems
+    return sorted(problems + misplaced_alternatives(corpus), key=_position)
+
+
+def misplaced_alternatives(corpus: Corpus, matcher: Matcher | None = None) -> list[Problem]:
+    """Warn about alternatives that another entry's wording matches better than their own.
+
+    Such an alternative sends residents to the wrong answer, or makes the bot unsure. Versions
+    of one topic ("rating in 2017" / "in 2024") are one answer here and never warned about.
+    """
+    matcher = matcher or Matcher(corpus.entries, corpus.synonyms)
+    problems = []
+    for entry, alternative, rival, own_score, rival_score in matcher.confusable_alternatives():
+        if entry.topic is not None and entry.topic == rival.topic:
+            continue
+        problems.append(
+            Problem(
+                entry.location or Location(Path("?"), 1),
+                f'the alternative "{alternative}" of "{entry.id}" is closer to the entry '
+                f'"{rival.id}" ({rival_score:.0f}) than to its own other wording '
+                f'({own_score:.0f}) - reword it, or move it to "{rival.id}" if it belongs there',
+                is_warning=True,
+            )
+        )
+    return problems
+
+
+def _position(problem: Problem) -> tuple[str, int, int]:
+    return (str(problem.location.file), problem.location.line, problem.location.column)

@@ -1,0 +1,245 @@
+"""Scores a question against every FAQ entry's question and alternatives.
+
+Three signals, each measured on the evaluation sets (benchmarks/README.md has the figures):
+- embedding cosine (WordLlama): finds paraphrases that share no words;
+- idf-weighted word overlap on stems, both ways: how much of the question the phrasing covers
+  and how much of the phrasing the question covers, so rare words ("Camden") count most;
+- rapidfuzz `token_sort_ratio` on the cleaned text: near-copies and typos inside long words.
+They are fused as a weighted sum into a score from 0 to 100 per phrasing, and an entry scores
+as its best phrasing. Everything that does not depend on the question is computed once, here.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.corpus import Entry, Synonym
+from bot.embedding import Embedder, shared_embedder
+from bot.text import Vocabulary, is_year, normalise, stem
+
+# Words that carry no meaning for matching. Question words ("who", "when", "how") are kept:
+# they separate "who leads" from "what is".
+STOP_WORDS = frozenset(
+    "a an the of to in on at for and or but is are was were be been being am do does did "
+    "it its this that these those i me my we our you your they them their he she his her "
+    "please can could would should will shall may might must there here about with from by as "
+    "just so if then than too very also any some hi hello hey thanks thank pls plz".split()
+)
+
+
+SIGNALS = ("embedding", "question_coverage", "phrasing_coverage", "fuzzy")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal counts; chosen by benchmarks/tune_matcher.py on the tuning sets."""
+
+    embedding: float = 0.625
+    question_coverage: float = 0.125
+    phrasing_coverage: float = 0.0625
+    fuzzy: float = 0.1875
+
+
+@dataclass(frozen=True)
+class ScoredEntry:
+    entry: Entry
+    score: float  # 0 to 100
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A question cleaned once and used by every signal."""
+
+    words: list[str]
+    stems: list[str]
+    text: str
+
+
+class Matcher:
+    """Ranks FAQ entries for a question. Build once per corpus; `rank` is cheap."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        synonyms: Sequence[Synonym] = (),
+        *,
+        weights: Weights = Weights(),
+        embedder: Embedder | None = None,
+    ):
+        self.entries = tuple(entries)
+        self._vocabulary = Vocabulary(synonyms)
+        self._embedder = embedder or shared_embedder()
+
+        phrasings: list[_Prepared] = []
+        owner: list[int] = []
+        known_words: set[str] = set()
+        for index, entry in enumerate(self.entries):
+            for phrasing in entry.phrasings:
+                prepared = self._prepare_words(normalise(phrasing).split())
+                phrasings.append(prepared)
+                owner.append(index)
+                known_words.update(prepared.words)
+            known_words.update(self._vocabulary.apply(normalise(entry.answer).split()))
+        self._known_words = frozenset(known_words)
+        self._known_stems = frozenset(stem(sorted(known_words)))
+        self._spellable_words = sorted(w for w in known_words if len(w) >= 4 and w.isalpha())
+        self._owner = np.asarray(owner, dtype=np.int64)
+        self._phrasing_texts = [p.text for p in phrasings]
+
+        # idf over phrasings: a stem in few phrasings says more about which entry is meant.
+        document_frequency: dict[str, int] = defaultdict(int)
+        phrasing_stems = [set(p.stems) for p in phrasings]
+        for stems in phrasing_stems:
+            for s in stems:
+                document_frequency[s] += 1
+        count = max(len(phrasings), 1)
+        self._idf = {
+            s: math.log(1 + (count - df + 0.5) / (df + 0.5)) for s, df in document_frequency.items()
+        }
+        self._unknown_idf = math.log(1 + (count + 0.5) / 0.5)
+        self._phrasings_with: dict[str, np.ndarray] = {}
+        postings: dict[str, list[int]] = defaultdict(list)
+        for position, stems in enumerate(phrasing_stems):
+            for s in stems:
+                postings[s].append(position)
+        self._phrasings_with = {s: np.asarray(p, dtype=np.int64) for s, p in postings.items()}
+        self._phrasing_weight = np.asarray(
+            [sum(self._idf[s] for s in stems) or 1.0 for stems in phrasing_stems]
+        )
+        self._phrasing_vectors = self._embedder.embed(self._phrasing_texts)
+        self._correct = functools.lru_cache(maxsize=4096)(self._closest_known_word)
+        self.weights = weights
+
+    @property
+    def weights(self) -> Weights:
+        return self._weights
+
+    @weights.setter
+    def weights(self, weights: Weights) -> None:
+        raw = np.asarray([getattr(weights, name) for name in SIGNALS], dtype=float)
+        self._weights = weights
+        self._weight_vector = raw / raw.sum()
+
+    def _prepare_words(self, words: list[str]) -> _Prepared:
+        words = self._vocabulary.apply(words)
+        # Years are left to the responder's time handling: "rating 2017" and "rating now" are
+        # the same question about different times, so a year must not make a match.
+        content = [w for w in words if w not in STOP_WORDS and not is_year(w)]
+        return _Prepared(words=words, stems=stem(content), text=" ".join(words))
+
+    def _closest_known_word(self, word: str) -> str:
+        """The corpus word a typo was meant to be; real words the corpus lacks stay as they are."""
+        if word in self._known_words or len(word) < 4 or not word.isalpha():
+            return word
+        if self._embedder.is_common_word(word):
+            return word
+        found = process.extractOne(word, self._spellable_words, scorer=fuzz.ratio, score_cutoff=80)
+        return found[0] if found else word
+
+    def prepare(self, question: str) -> _Prepared:
+        """Clean, correct the spelling of, and apply synonyms to a question."""
+        words = self._vocabulary.apply(normalise(question).split())
+        return self._prepare_words([self._correct(word) for word in words])
+
+    def signals(self, question: str) -> np.ndarray:
+        """Each signal (rows, in `SIGNALS` order, 0 to 1) for every phrasing (columns)."""
+        prepared = self.prepare(question)
+        signals = np.zeros((len(SIGNALS), len(self._owner)))
+        if not prepared.words or not len(self._owner):
+            return signals
+
+        matched = np.zeros(len(self._owner))
+        question_weight = 0.0
+        for s in set(prepared.stems):
+            idf = self._idf.get(s, self._unknown_idf)
+            question_weight += idf
+            phrasings = self._phrasings_with.get(s)
+            if phrasings is not None:
+                matched[phrasings] += idf
+        if question_weight:
+            signals[1] = matched / question_weight
+            signals[2] = matched / self._phrasing_weight
+
+        vector = self._embedder.embed([prepared.text])[0]
+        signals[0] = np.clip(self._phrasing_vectors @ vector, 0.0, 1.0)
+        signals[3] = (
+            process.cdist(
+                [prepared.text], self._phrasing_texts, scorer=fuzz.token_sort_ratio, workers=1
+            )[0]
+            / 100.0
+        )
+        return signals
+
+    def unfamiliar_share(self, question: str) -> float:
+        """The share (0 to 1, idf-weighted) of the question's words the FAQ never uses.
+
+        "How do I adopt a child?" shares "child" with many entries, but "adopt" appears
+        nowhere in the FAQ: a sign the question is about something the FAQ doesn't cover.
+        """
+        stems = set(self.prepare(question).stems)
+        total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
+        unfamiliar = sum(self._unknown_idf for s in stems if s not in self._known_stems)
+        return unfamiliar / total if total else 0.0
+
+    def entries_with_every_word(self, question: str) -> int:
+        """How many entries (versions of one topic counted once) use every word of the question.
+
+        A one-word message that several answers share ("Ofsted") cannot say which is meant.
+        """
+        stems = set(self.prepare(question).stems)
+        if not stems:
+            return 0
+        positions = None
+        for s in stems:
+            found = set(self._phrasings_with.get(s, np.empty(0, dtype=np.int64)).tolist())
+            positions = found if positions is None else positions & found
+        owners = {self.entries[self._owner[p]] for p in positions or ()}
+        return len({entry.topic or entry.id for entry in owners})
+
+    def phrasing_scores(self, question: str) -> np.ndarray:
+        """The fused score (0 to 1) of every phrasing, in corpus order."""
+        return self._weight_vector @ self.signals(question)
+
+    def rank(self, question: str, limit: int = 5) -> list[ScoredEntry]:
+        """The best `limit` entries, best first, each scored by its best phrasing."""
+        scores = self.phrasing_scores(question)
+        best = np.zeros(len(self.entries))
+        np.maximum.at(best, self._owner, scores)
+        order = np.argsort(-best, kind="stable")[:limit]
+        return [ScoredEntry(self.entries[i], round(float(best[i]) * 100, 2)) for i in order]
+
+    def confusable_alternatives(self) -> list[tuple[Entry, str, Entry, float, float]]:
+        """Alternatives closer to another entry than to the rest of their own.
+
+        Each is compared with every other phrasing, leaving itself out, so that it cannot
+        vouch for itself. Yields (entry, alternative, rival entry, own score, rival score).
+        """
+        found = []
+        position = 0
+        for index, entry in enumerate(self.entries):
+            position += 1  # the question itself
+            for alternative in entry.alternatives:
+                scores = self.phrasing_scores(alternative)
+                scores[position] = -1.0
+                best = np.full(len(self.entries), -1.0)
+                np.maximum.at(best, self._owner, scores)
+                rival = int(best.argmax())
+                if rival != index and best[rival] > best[index]:
+                    found.append(
+                        (
+                            entry,
+                            alternative,
+                            self.entries[rival],
+                            best[index] * 100,
+                            best[rival] * 100,
+                        )
+                    )
+                position += 1
+        return found

@@ -1,0 +1,232 @@
+"""The bot's configuration: the one place that reads the environment (and a `.env` file)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+# "123456789:AAE-..." - a numeric bot id, a colon, then letters, digits, "-" and "_".
+TOKEN_PATTERN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+# Telegram accepts 1-256 of these characters in a webhook's secret token.
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class SettingsError(Exception):
+    """The configuration is missing or wrong; the message is one line saying what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_token: str
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    faq_dir: Path = Path("faq")
+    database_path: Path = Path("faqbot.sqlite3")
+    admins: frozenset[int] = frozenset()
+    # Webhook mode when `webhook_url` is set; long polling otherwise.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    # Keys the hashes that stand for users in the database. None: generated and kept in a file
+    # beside the database, so the same user keeps the same hash across restarts.
+    hash_key: str | None = None
+    # Written on every poll and update; the Docker HEALTHCHECK reads it. None: beside the DB.
+    heartbeat_path: Path | None = None
+    heartbeat_max_age: float = 60.0
+    # How often the FAQ folder is checked for edits; edits must show within 10 seconds.
+    reload_interval: float = 2.0
+    # Long-poll timeout of getUpdates: Telegram holds the request open this long when idle.
+    poll_timeout: float = 10.0
+    # A user sending more than `flood_limit` messages in `flood_window` seconds is slowed down.
+    flood_limit: int = 20
+    flood_window: float = 60.0
+    # Sends that fail on network errors, timeouts, 5xx or 429 are tried again this many times,
+    # waiting retry_backoff, 2 x retry_backoff, ... (or Telegram's retry_after) in between.
+    retry_attempts: int = 6
+    retry_backoff: float = 1.0
+    # Per-request timeouts of the HTTP client, in seconds.
+    request_timeout: float = 10.0
+    log_message_text: bool = False
+
+    @property
+    def heartbeat_file(self) -> Path:
+        return self.heartbeat_path or self.database_path.parent / "faqbot.heartbeat"
+
+    @property
+    def hash_key_file(self) -> Path:
+        """Where a generated hash key is kept when FAQBOT_HASH_KEY is not set."""
+        return self.database_path.parent / "faqbot.hashkey"
+
+    @property
+    def webhook_path(self) -> str:
+        """The path part of the webhook URL, which the bot's own web server listens on."""
+        return urlsplit(self.webhook_url or "").path.lstrip("/")
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] = os.environ,
+        dotenv_path: Path | None = Path(".env"),
+        require_token: bool = True,
+    ) -> Settings:
+        """Read the settings; values in the environment win over those in the `.env` file."""
+        values: dict[str, str] = {}
+        if dotenv_path is not None and dotenv_path.is_file():
+            values.update(parse_dotenv(dotenv_path.read_text(encoding="utf-8"), str(dotenv_path)))
+        values.update(environ)
+
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        token = get("TELEGRAM_BOT_TOKEN")
+        if token is None and require_token:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set - put the token BotFather gave you in the "
+                "environment or in a .env file as TELEGRAM_BOT_TOKEN=123456:ABC..."
+            )
+        if token is not None and not TOKEN_PATTERN.fullmatch(token):
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token - it should be the bot's "
+                "number, a colon and letters, like 123456:ABC-DEF1234ghIkl"
+            )
+
+        api_url = get("FAQBOT_TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL
+        if not api_url.startswith(("https://", "http://")):
+            raise SettingsError(
+                f"FAQBOT_TELEGRAM_API_URL is {api_url!r} - it must start with https:// or http://"
+            )
+
+        webhook_url = get("FAQBOT_WEBHOOK_URL")
+        webhook_secret = get("FAQBOT_WEBHOOK_SECRET")
+        if webhook_url is not None:
+            if not webhook_url.startswith(("https://", "http://")):
+                raise SettingsError(
+                    f"FAQBOT_WEBHOOK_URL is {webhook_url!r} - it must start with https://"
+                )
+            if webhook_secret is None:
+                raise SettingsError(
+                    "FAQBOT_WEBHOOK_SECRET is not set - a webhook needs a secret of 1-256 "
+                    "letters, digits, '_' or '-' so the bot can tell Telegram's requests apart"
+                )
+        if webhook_secret is not None and not SECRET_PATTERN.fullmatch(webhook_secret):
+            raise SettingsError(
+                "FAQBOT_WEBHOOK_SECRET may only use 1-256 letters, digits, '_' and '-'"
+            )
+
+        database_path = Path(get("FAQBOT_DB") or cls.database_path)
+        heartbeat = get("FAQBOT_HEARTBEAT")
+        return cls(
+            telegram_token=token or "",
+            telegram_api_url=api_url,
+            faq_dir=Path(get("FAQBOT_FAQ_DIR") or cls.faq_dir),
+            database_path=database_path,
+            admins=_parse_admins(get("FAQBOT_ADMINS")),
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            webhook_listen=get("FAQBOT_WEBHOOK_LISTEN") or cls.webhook_listen,
+            webhook_port=_parse_port(get("FAQBOT_WEBHOOK_PORT")),
+            hash_key=get("FAQBOT_HASH_KEY"),
+            heartbeat_path=Path(heartbeat) if heartbeat else None,
+            log_message_text=_parse_flag("FAQBOT_LOG_MESSAGE_TEXT", get("FAQBOT_LOG_MESSAGE_TEXT")),
+        )
+
+
+def _parse_admins(value: str | None) -> frozenset[int]:
+    if value is None:
+        return frozenset()
+    admins = set()
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise SettingsError(
+                f"FAQBOT_ADMINS has {part!r} - list Telegram user ids (numbers) separated by "
+                "commas, like 12345,67890"
+            )
+        admins.add(int(part))
+    return frozenset(admins)
+
+
+def _parse_port(value: str | None) -> int:
+    if value is None:
+        return Settings.webhook_port
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(
+            f"FAQBOT_WEBHOOK_PORT is {value!r} - it must be a port number, like 8443"
+        )
+    return int(value)
+
+
+def _parse_flag(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} is {value!r} - set it to true or false")
+
+
+def parse_dotenv(text: str, source: str = ".env") -> dict[str, str]:
+    """Read KEY=VALUE lines, skipping blanks and # comments; values may be quoted.
+
+    Enough of the usual `.env` conventions for configuration: `export KEY=value`, 'single' and
+    "double" quotes (double quotes understand \\n, \\" and \\\\), and `# comments` after an
+    unquoted value. No variable expansion.
+    """
+    values: dict[str, str] = {}
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, equals, value = line.partition("=")
+        key = key.strip()
+        if not equals or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise SettingsError(
+                f"{source}:{number}: expected a line like NAME=value, found {raw_line.strip()!r}"
+            )
+        values[key] = _parse_dotenv_value(value.strip(), f"{source}:{number}")
+    return values
+
+
+def _parse_dotenv_value(value: str, where: str) -> str:
+    if value[:1] in ("'", '"'):
+        quote = value[0]
+        end = _closing_quote(value, quote)
+        if end is None:
+            raise SettingsError(f"{where}: the value opens a {quote} quote but never closes it")
+        rest = value[end + 1 :].strip()
+        if rest and not rest.startswith("#"):
+            raise SettingsError(f"{where}: unexpected text after the closing quote: {rest!r}")
+        inner = value[1:end]
+        if quote == '"':
+            inner = re.sub(r"\\(.)", _unescape, inner)
+        return inner
+    comment = re.search(r"\s#", value)
+    return value[: comment.start()].rstrip() if comment else value
+
+
+def _closing_quote(value: str, quote: str) -> int | None:
+    index = 1
+    while index < len(value):
+        if value[index] == "\\" and quote == '"':
+            index += 2
+            continue
+        if value[index] == quote:
+            return index
+        index += 1
+    return None
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return {"n": "\n", "t": "\t"}.get(match.group(1), match.group(1))

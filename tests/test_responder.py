@@ -1,0 +1,221 @@
+"""The responder's outcomes on a small hand-made corpus, independent of the shipped content."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.answering import Responder
+from bot.corpus import (
+    Corpus,
+    Entry,
+    Link,
+    Messages,
+    SafeguardingRules,
+    SmalltalkRule,
+    Synonym,
+)
+from bot.reply import Outcome
+
+MESSAGES = Messages(
+    fallback="Sorry, I don't know. Ask the council at www.croydon.gov.uk.",
+    suggest_intro="Did you mean:",
+    empty="Please type a question.",
+    too_long="That is very long: please ask in a sentence or two.",
+)
+SAFEGUARDING = SafeguardingRules(
+    reply="If a child is in danger call 999.",
+    phrases=("report a concern", "worried about a child"),
+    child_words=("child", "kid", "son", "daughter"),
+    harm_words=("hit", "abuse", "neglect"),
+)
+
+
+def version(entry_id: str, year: int, rating: str) -> Entry:
+    return Entry(
+        id=entry_id,
+        question=f"What rating did Ofsted give Croydon's children's services in {year}?",
+        alternatives=(f"ofsted rating {year}",),
+        answer=f"In {year} Ofsted judged the service {rating}.",
+        topic="ofsted-rating",
+        as_of=date(year, 3, 1),
+    )
+
+
+ENTRIES = (
+    Entry(
+        id="what-is-ofsted",
+        question="What is Ofsted?",
+        alternatives=("who are ofsted", "what does ofsted do"),
+        answer="Ofsted inspects services for children.",
+        links=(Link("Ofsted", "https://www.gov.uk/ofsted"),),
+    ),
+    Entry(
+        id="camden-partnership",
+        question="What is the partnership with Camden?",
+        alternatives=("why is camden helping croydon",),
+        answer="Camden gave Croydon peer support from 2018.",
+    ),
+    Entry(
+        id="money-invested",
+        question="How much money has the council invested in children's services?",
+        alternatives=("how much has been spent on improving childrens services",),
+        answer="An extra 10 million pounds a year since 2017.",
+    ),
+    Entry(
+        id="read-reports",
+        question="Where can I read the Ofsted reports?",
+        alternatives=("link to the ofsted report",),
+        answer="On Ofsted's website.",
+    ),
+    version("rating-2017", 2017, "inadequate"),
+    version("rating-2020", 2020, "good"),
+    version("rating-2024", 2024, "good"),
+)
+
+
+@pytest.fixture(scope="module")
+def responder() -> Responder:
+    corpus = Corpus(
+        entries=ENTRIES,
+        synonyms=(Synonym("children", ("kids", "kiddies")), Synonym("ofsted", ("ofstead",))),
+        safeguarding=SAFEGUARDING,
+        smalltalk=(
+            SmalltalkRule(("hi", "hello", "good morning"), "Hello! Ask me about Ofsted."),
+            SmalltalkRule(("thanks", "thank you"), "You're welcome."),
+        ),
+        messages=MESSAGES,
+    )
+    return Responder(corpus)
+
+
+def test_a_close_paraphrase_is_answered_with_its_source(responder: Responder) -> None:
+    reply = responder.respond("u1", "what exactly is ofsted")
+    assert reply.outcome is Outcome.ANSWER
+    assert reply.entry_id == "what-is-ofsted"
+    assert "Source: Ofsted - https://www.gov.uk/ofsted" in reply.text
+
+
+def test_typos_and_resident_words_still_find_the_answer(responder: Responder) -> None:
+    reply = responder.respond("u1", "how much mony has been spent on the kids services")
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "money-invested")
+
+
+def test_a_question_with_no_year_gets_the_newest_version(responder: Responder) -> None:
+    reply = responder.respond("u1", "what is the ofsted rating now")
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "rating-2024")
+
+
+def test_a_question_naming_a_year_gets_that_years_version(responder: Responder) -> None:
+    assert responder.respond("u1", "ofstead rating 2017").entry_id == "rating-2017"
+    assert responder.respond("u1", "what rating in 2020?").entry_id == "rating-2020"
+
+
+def test_a_year_between_versions_gets_the_one_in_force_then(responder: Responder) -> None:
+    assert responder.respond("u1", "what was the ofsted rating in 2019").entry_id == "rating-2017"
+
+
+def test_a_bare_keyword_is_not_answered_at_random(responder: Responder) -> None:
+    reply = responder.respond("u1", "ofsted")
+    assert reply.outcome in (Outcome.SUGGEST, Outcome.UNANSWERED)
+    assert reply.entry is None
+
+
+def test_suggestions_show_the_human_questions(responder: Responder) -> None:
+    reply = responder.respond("u1", "ofsted")
+    if reply.outcome is Outcome.SUGGEST:
+        assert 1 <= len(reply.choices) <= 3
+        questions = {entry.id: entry.question for entry in ENTRIES}
+        assert all(choice.question == questions[choice.entry_id] for choice in reply.choices)
+
+
+def test_an_unrelated_question_gets_the_honest_fallback(responder: Responder) -> None:
+    reply = responder.respond("u1", "when is my bin collection day")
+    assert reply.outcome is Outcome.UNANSWERED
+    assert reply.text == MESSAGES.fallback
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my neighbour hits his son every night",
+        "I want to report a concern",
+        "i think my daughter is being abussed",  # a typo must not hide it
+        "what is ofsted? also im worried about a child next door",
+    ],
+)
+def test_a_child_at_risk_gets_the_emergency_reply_whatever_else_matches(
+    responder: Responder, message: str
+) -> None:
+    reply = responder.respond("u1", message)
+    assert reply.outcome is Outcome.SAFEGUARDING
+    assert reply.text == SAFEGUARDING.reply
+
+
+def test_a_danger_word_at_the_end_of_a_long_message_is_still_seen(responder: Responder) -> None:
+    message = "what is ofsted " * 2000 + " and my son is being hit"
+    assert responder.respond("u1", message).outcome is Outcome.SAFEGUARDING
+
+
+@pytest.mark.parametrize("message", ["hi", "Hello there!", "thanks so much", "good morning"])
+def test_greetings_and_thanks_are_small_talk(responder: Responder, message: str) -> None:
+    reply = responder.respond("u1", message)
+    assert reply.outcome is Outcome.SMALLTALK
+    assert reply.entry is None
+
+
+def test_a_greeting_before_a_question_does_not_hide_the_question(responder: Responder) -> None:
+    reply = responder.respond("u1", "hi, what is the partnership with camden about?")
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "camden-partnership")
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", "   ", "\x00\x00", "\u200f\u202e", "🙂🙂🙂", "\x1b\x07", "?!?!"],
+)
+def test_messages_without_words_get_a_prompt_to_type_a_question(
+    responder: Responder, message: str
+) -> None:
+    reply = responder.respond("u1", message)
+    assert reply.outcome is Outcome.UNANSWERED
+    assert reply.text == MESSAGES.empty
+
+
+def test_a_huge_message_is_asked_to_be_shorter(responder: Responder) -> None:
+    reply = responder.respond("u1", "tell me about ofsted " * 5000)
+    assert reply.outcome is Outcome.UNANSWERED
+    assert reply.text == MESSAGES.too_long
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "ما هو أوفستد؟",
+        "שלום מה זה",
+        "what is\x00 ofsted",
+        "\x1b[31mofsted\x1b[0m",
+        "ofsted\u202e rating",
+        "Ｏｆｓｔｅｄ ｒａｔｉｎｇ",
+    ],
+)
+def test_odd_text_never_raises(responder: Responder, message: str) -> None:
+    assert responder.respond("u1", message).outcome in set(Outcome)
+
+
+def test_pressing_a_choice_answers_with_that_entry(responder: Responder) -> None:
+    reply = responder.answer_entry("camden-partnership")
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "camden-partnership")
+
+
+def test_pressing_a_choice_that_no_longer_exists_gets_the_fallback(responder: Responder) -> None:
+    reply = responder.answer_entry("removed-entry")
+    assert reply.outcome is Outcome.UNANSWERED
+
+
+def test_every_reply_lists_at_most_five_candidates_best_first(responder: Responder) -> None:
+    for message in ("what is ofsted", "ofsted", "bins", "my son is hit"):
+        scores = [c.score for c in responder.respond("u1", message).candidates]
+        assert len(scores) <= 5
+        assert scores == sorted(scores, reverse=True)
+        assert all(0 <= score <= 100 for score in scores)

@@ -1,0 +1,136 @@
+from pathlib import Path
+
+import pytest
+
+from bot.settings import DEFAULT_TELEGRAM_API_URL, Settings, SettingsError, parse_dotenv
+
+TOKEN = "123456:ABC-DEF1234ghIkl"
+
+
+def from_env(environ: dict[str, str], dotenv: Path | None = None, **kwargs) -> Settings:
+    return Settings.from_env(environ, dotenv_path=dotenv, **kwargs)
+
+
+def test_only_the_token_is_required_and_everything_else_has_a_default():
+    settings = from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert settings == Settings(telegram_token=TOKEN)
+    assert settings.telegram_api_url == DEFAULT_TELEGRAM_API_URL
+    assert settings.faq_dir == Path("faq")
+    assert settings.database_path == Path("faqbot.sqlite3")
+    assert settings.webhook_url is None
+    assert settings.heartbeat_file == Path("faqbot.heartbeat")
+
+
+def test_every_documented_variable_is_read():
+    settings = from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "FAQBOT_TELEGRAM_API_URL": "http://127.0.0.1:8081/bot",
+            "FAQBOT_FAQ_DIR": "/srv/faq",
+            "FAQBOT_DB": "/data/faqbot.sqlite3",
+            "FAQBOT_ADMINS": "111, 222,",
+            "FAQBOT_WEBHOOK_URL": "https://bot.example.org/telegram/hook",
+            "FAQBOT_WEBHOOK_SECRET": "s3cret_-",
+            "FAQBOT_WEBHOOK_LISTEN": "127.0.0.1",
+            "FAQBOT_WEBHOOK_PORT": "8080",
+            "FAQBOT_HASH_KEY": "k",
+            "FAQBOT_HEARTBEAT": "/tmp/hb",
+            "FAQBOT_LOG_MESSAGE_TEXT": "true",
+        }
+    )
+    assert settings.telegram_api_url == "http://127.0.0.1:8081/bot"
+    assert settings.faq_dir == Path("/srv/faq")
+    assert settings.database_path == Path("/data/faqbot.sqlite3")
+    assert settings.admins == frozenset({111, 222})
+    assert settings.webhook_url == "https://bot.example.org/telegram/hook"
+    assert settings.webhook_path == "telegram/hook"
+    assert settings.webhook_secret == "s3cret_-"
+    assert (settings.webhook_listen, settings.webhook_port) == ("127.0.0.1", 8080)
+    assert settings.hash_key == "k"
+    assert settings.heartbeat_file == Path("/tmp/hb")
+    assert settings.hash_key_file == Path("/data/faqbot.hashkey")
+    assert settings.log_message_text is True
+
+
+@pytest.mark.parametrize(
+    ("environ", "complaint"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "  "}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "not a token"}, "does not look like a bot token"),
+        ({"TELEGRAM_BOT_TOKEN": "ABC:123"}, "does not look like a bot token"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "FAQBOT_ADMINS": "12,bob"}, "FAQBOT_ADMINS has 'bob'"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "FAQBOT_WEBHOOK_PORT": "80a"}, "FAQBOT_WEBHOOK_PORT"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "FAQBOT_TELEGRAM_API_URL": "ftp://x"}, "https://"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "FAQBOT_WEBHOOK_URL": "https://x.org/hook"},
+            "FAQBOT_WEBHOOK_SECRET is not set",
+        ),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "FAQBOT_WEBHOOK_URL": "https://x.org/hook",
+                "FAQBOT_WEBHOOK_SECRET": "has spaces",
+            },
+            "FAQBOT_WEBHOOK_SECRET may only use",
+        ),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "FAQBOT_LOG_MESSAGE_TEXT": "maybe"}, "true or false"),
+    ],
+)
+def test_bad_configuration_is_one_line_saying_what_to_set(environ, complaint):
+    with pytest.raises(SettingsError) as raised:
+        from_env(environ)
+    message = str(raised.value)
+    assert complaint in message
+    assert "\n" not in message
+
+
+def test_the_token_is_optional_when_only_paths_are_needed():
+    assert from_env({}, require_token=False).telegram_token == ""
+
+
+def test_a_dotenv_file_is_read_and_the_environment_wins_over_it(tmp_path: Path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"TELEGRAM_BOT_TOKEN={TOKEN}\nFAQBOT_FAQ_DIR=from-file\nFAQBOT_DB=file.db\n")
+    settings = from_env({"FAQBOT_DB": "env.db"}, dotenv)
+    assert settings.telegram_token == TOKEN
+    assert settings.faq_dir == Path("from-file")
+    assert settings.database_path == Path("env.db")
+
+
+def test_a_missing_dotenv_file_is_fine(tmp_path: Path):
+    assert from_env({"TELEGRAM_BOT_TOKEN": TOKEN}, tmp_path / ".env").telegram_token == TOKEN
+
+
+def test_dotenv_understands_comments_quotes_and_export():
+    text = """
+# the bot's settings
+export TELEGRAM_BOT_TOKEN=123:abc   # from BotFather
+FAQBOT_ADMINS = "1, 2"
+SINGLE='a # not a comment'
+DOUBLE="line one\\nline \\"two\\""
+HASH=a#b
+EMPTY=
+"""
+    assert parse_dotenv(text) == {
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "FAQBOT_ADMINS": "1, 2",
+        "SINGLE": "a # not a comment",
+        "DOUBLE": 'line one\nline "two"',
+        "HASH": "a#b",
+        "EMPTY": "",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("JUST_A_NAME\n", ".env:1: expected a line like NAME=value"),
+        ("\n\n1BAD=x\n", ".env:3: expected a line like NAME=value"),
+        ('A="open\n', '.env:1: the value opens a " quote but never closes it'),
+        ("A='x' y\n", ".env:1: unexpected text after the closing quote"),
+    ],
+)
+def test_a_broken_dotenv_line_is_reported_with_its_line_number(text, complaint):
+    with pytest.raises(SettingsError, match=complaint.replace('"', ".")):
+        parse_dotenv(text)
