@@ -81,7 +81,9 @@ def bm25_ranker(entries: Sequence[Entry]) -> Ranker | None:
     stemmer = Stemmer.Stemmer("english")
     index = bm25s.BM25()
     index.index(
-        bm25s.tokenize([e.question for e in entries], stopwords="en", stemmer=stemmer, show_progress=False),
+        bm25s.tokenize(
+            [e.question for e in entries], stopwords="en", stemmer=stemmer, show_progress=False
+        ),
         show_progress=False,
     )
 
@@ -122,8 +124,10 @@ def report_retrieval(data: RetrievalSet) -> None:
 def report_croydon(responder: Responder, name: str, cases: Sequence[Case]) -> None:
     report, _ = evaluate(responder, cases)
     in_scope = [c for c in cases if c.expect not in (None, "safeguarding")]
-    print(f"\nCroydon {name}: {report.cases} cases ({report.in_scope} in scope, "
-          f"{report.out_of_scope} out of scope, {report.safeguarding} safeguarding)")
+    print(
+        f"\nCroydon {name}: {report.cases} cases ({report.in_scope} in scope, "
+        f"{report.out_of_scope} out of scope, {report.safeguarding} safeguarding)"
+    )
     print(f"  answered correctly       {report.answer_accuracy:7.1%}")
     print(f"  answered wrongly         {report.wrong_answer_rate:7.1%}")
     print(f"  out of scope not answered {report.out_of_scope_rejection:6.1%}")
@@ -165,8 +169,10 @@ def report_large_corpora(quick: bool) -> None:
         ]
         matcher, build_seconds = timed(lambda entries=entries: Matcher(entries))
         median, p99 = latencies_ms(lambda q, m=matcher: m.rank(q), questions)  # type: ignore[misc]
-        print(f"  1,000 entries x {wordings} wording(s): median {median:.2f} ms, p99 {p99:.2f} ms "
-              f"per question; index build {build_seconds:.2f} s")
+        print(
+            f"  1,000 entries x {wordings} wording(s): median {median:.2f} ms, p99 {p99:.2f} ms "
+            f"per question; index build {build_seconds:.2f} s"
+        )
 
 
 def main() -> None:
@@ -181,9 +187,11 @@ def main() -> None:
 
     corpus = load_corpus(CROYDON_FAQ)
     responder, build_seconds = timed(lambda: Responder(corpus))
-    print(f"\nCroydon corpus: {len(corpus.entries)} entries, "
-          f"{sum(len(e.phrasings) for e in corpus.entries)} wordings; "
-          f"index build {build_seconds:.2f} s")
+    print(
+        f"\nCroydon corpus: {len(corpus.entries)} entries, "
+        f"{sum(len(e.phrasings) for e in corpus.entries)} wordings; "
+        f"index build {build_seconds:.2f} s"
+    )
     report_croydon(responder, "tuning set", load_cases(CROYDON_TUNE))  # type: ignore[arg-type]
     report_croydon(responder, "held-out set", load_cases(CROYDON_HELDOUT))  # type: ignore[arg-type]
     report_large_corpora(arguments.quick)

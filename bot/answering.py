@@ -51,7 +51,9 @@ class Responder:
         self.corpus = corpus
         self.thresholds = thresholds
         self.matcher = matcher or Matcher(corpus.entries, corpus.synonyms)
-        self._safeguarding = SafeguardingDetector(corpus.safeguarding)
+        self._safeguarding = SafeguardingDetector(
+            corpus.safeguarding, is_common_word=self.matcher.is_common_word
+        )
         self._smalltalk = SmalltalkReplies(corpus.smalltalk)
         self._topics: dict[str, list[Entry]] = {}
         for entry in corpus.entries:
@@ -89,13 +91,15 @@ class Responder:
         is_clear = (
             best.score >= self.thresholds.answer and best.score - runner_up >= self.thresholds.lead
         )
-        if is_clear and not self._too_vague(text):
+        is_vague = self._too_vague(text)
+        if is_clear and not is_vague:
             return self._answer(best.entry, candidates)
+        # A vague message gets the three best, however far apart: any of them may be meant.
+        window = float("inf") if is_vague else self.thresholds.choice_window
         choices = tuple(
             Choice(s.entry.id, s.entry.question)
             for s in ranked[:MAX_CHOICES]
-            if s.score >= self.thresholds.suggest
-            and best.score - s.score <= self.thresholds.choice_window
+            if s.score >= self.thresholds.suggest and best.score - s.score <= window
         )
         return Reply(
             Outcome.SUGGEST, messages.suggest_intro, choices=choices, candidates=candidates
@@ -131,7 +135,7 @@ class Responder:
         years = years_named(text)
         ranked: list[ScoredEntry] = []
         seen_topics: set[str] = set()
-        for scored in self.matcher.rank(text, limit=len(self.matcher.entries)):
+        for scored in self.matcher.ranked(text):
             topic = scored.entry.topic
             if topic is None:
                 ranked.append(scored)

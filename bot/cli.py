@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -49,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_faq_option(chat)
 
     commands.add_parser("run", help="serve residents on Telegram (needs TELEGRAM_BOT_TOKEN)")
+    start = commands.add_parser(
+        "start", help="serve Telegram if TELEGRAM_BOT_TOKEN is set, else chat in this terminal"
+    )
+    _add_faq_option(start)
     return parser
 
 
@@ -59,13 +64,15 @@ def _add_faq_option(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
-        if arguments.command == "run":
+        settings = Settings.from_env(require_token=arguments.command == "run")
+        chosen_dir = getattr(arguments, "faq", None) or getattr(arguments, "directory", None)
+        if chosen_dir is not None:
+            settings = replace(settings, faq_dir=chosen_dir)
+        faq_dir = settings.faq_dir
+        if arguments.command == "run" or (arguments.command == "start" and settings.telegram_token):
             from bot.telegram_app import run
 
-            return run(Settings.from_env())
-        settings = Settings.from_env(require_token=False)
-        faq_dir = getattr(arguments, "faq", None) or getattr(arguments, "directory", None)
-        faq_dir = faq_dir or settings.faq_dir
+            return run(settings)
         if arguments.command == "check":
             return check(faq_dir, sys.stdout)
         if arguments.command == "ask":

@@ -12,9 +12,10 @@ as its best phrasing. Everything that does not depend on the question is compute
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,9 @@ STOP_WORDS = frozenset(
     "just so if then than too very also any some hi hello hey thanks thank pls plz".split()
 )
 
+
+# Phrasings given the (costly) fuzzy signal: the best this many on the other signals.
+FUZZY_SHORTLIST = 64
 
 SIGNALS = ("embedding", "question_coverage", "phrasing_coverage", "fuzzy")
 
@@ -115,6 +119,8 @@ class Matcher:
         )
         self._phrasing_vectors = self._embedder.embed(self._phrasing_texts)
         self._correct = functools.lru_cache(maxsize=4096)(self._closest_known_word)
+        # The responder asks about the same message several times (rank, vagueness).
+        self.prepare = functools.lru_cache(maxsize=256)(self.prepare)  # type: ignore[method-assign]
         self.weights = weights
 
     @property
@@ -143,13 +149,20 @@ class Matcher:
         found = process.extractOne(word, self._spellable_words, scorer=fuzz.ratio, score_cutoff=80)
         return found[0] if found else word
 
+    def is_common_word(self, word: str) -> bool:
+        """True for everyday words that are spelt right (see Embedder.is_common_word)."""
+        return self._embedder.is_common_word(word)
+
     def prepare(self, question: str) -> _Prepared:
         """Clean, correct the spelling of, and apply synonyms to a question."""
         words = self._vocabulary.apply(normalise(question).split())
         return self._prepare_words([self._correct(word) for word in words])
 
-    def signals(self, question: str) -> np.ndarray:
-        """Each signal (rows, in `SIGNALS` order, 0 to 1) for every phrasing (columns)."""
+    def signals(self, question: str, fuzzy_for: np.ndarray | None = None) -> np.ndarray:
+        """Each signal (rows, in `SIGNALS` order, 0 to 1) for every phrasing (columns).
+
+        The fuzzy signal costs the most, so `fuzzy_for` can limit it to some phrasings.
+        """
         prepared = self.prepare(question)
         signals = np.zeros((len(SIGNALS), len(self._owner)))
         if not prepared.words or not len(self._owner):
@@ -169,12 +182,11 @@ class Matcher:
 
         vector = self._embedder.embed([prepared.text])[0]
         signals[0] = np.clip(self._phrasing_vectors @ vector, 0.0, 1.0)
-        signals[3] = (
-            process.cdist(
-                [prepared.text], self._phrasing_texts, scorer=fuzz.token_sort_ratio, workers=1
-            )[0]
-            / 100.0
-        )
+        if fuzzy_for is None:
+            fuzzy_for = np.arange(len(self._owner))
+        texts = [self._phrasing_texts[i] for i in fuzzy_for]
+        scores = process.cdist([prepared.text], texts, scorer=fuzz.token_sort_ratio, workers=1)
+        signals[3, fuzzy_for] = scores[0] / 100.0
         return signals
 
     def unfamiliar_share(self, question: str) -> float:
@@ -204,16 +216,34 @@ class Matcher:
         return len({entry.topic or entry.id for entry in owners})
 
     def phrasing_scores(self, question: str) -> np.ndarray:
-        """The fused score (0 to 1) of every phrasing, in corpus order."""
-        return self._weight_vector @ self.signals(question)
+        """The fused score (0 to 1) of every phrasing, in corpus order.
 
-    def rank(self, question: str, limit: int = 5) -> list[ScoredEntry]:
-        """The best `limit` entries, best first, each scored by its best phrasing."""
+        The fuzzy signal is computed only for the phrasings leading on the others: a phrasing
+        far behind on meaning and words is never a near-copy, and this keeps a corpus of
+        thousands of phrasings within a few milliseconds.
+        """
+        if len(self._owner) <= FUZZY_SHORTLIST:
+            return self._weight_vector @ self.signals(question)
+        signals = self.signals(question, fuzzy_for=np.empty(0, dtype=np.int64))
+        partial = self._weight_vector[:3] @ signals[:3]
+        shortlist = np.argpartition(-partial, FUZZY_SHORTLIST)[:FUZZY_SHORTLIST]
+        texts = [self._phrasing_texts[i] for i in shortlist]
+        text = self.prepare(question).text
+        fuzzy = process.cdist([text], texts, scorer=fuzz.token_sort_ratio, workers=1)[0] / 100.0
+        partial[shortlist] += self._weight_vector[3] * fuzzy
+        return partial
+
+    def ranked(self, question: str) -> Iterator[ScoredEntry]:
+        """Every entry, best first, each scored by its best phrasing."""
         scores = self.phrasing_scores(question)
         best = np.zeros(len(self.entries))
         np.maximum.at(best, self._owner, scores)
-        order = np.argsort(-best, kind="stable")[:limit]
-        return [ScoredEntry(self.entries[i], round(float(best[i]) * 100, 2)) for i in order]
+        for index in np.argsort(-best, kind="stable"):
+            yield ScoredEntry(self.entries[index], round(float(best[index]) * 100, 2))
+
+    def rank(self, question: str, limit: int = 5) -> list[ScoredEntry]:
+        """The best `limit` entries, best first."""
+        return list(itertools.islice(self.ranked(question), limit))
 
     def confusable_alternatives(self) -> list[tuple[Entry, str, Entry, float, float]]:
         """Alternatives closer to another entry than to the rest of their own.

@@ -50,6 +50,8 @@ class Settings:
     # waiting retry_backoff, 2 x retry_backoff, ... (or Telegram's retry_after) in between.
     retry_attempts: int = 6
     retry_backoff: float = 1.0
+    # Updates handled at the same time; each may hold one HTTP connection to Telegram.
+    concurrent_updates: int = 16
     # Per-request timeouts of the HTTP client, in seconds.
     request_timeout: float = 10.0
     log_message_text: bool = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -21,6 +23,20 @@ MAX_MATCHED_CHARACTERS = 2_000
 _stemmer = Stemmer.Stemmer("english")
 
 
+def _invisible_characters() -> dict[int, None]:
+    """Control and formatting characters (NUL, escape, right-to-left marks...), to delete."""
+    codes = itertools.chain(range(0x10000), range(0xE0000, 0xE0080))
+    return {
+        code: None
+        for code in codes
+        if unicodedata.category(chr(code)) in ("Cc", "Cf", "Cs", "Co") and chr(code) not in "\t\n"
+    }
+
+
+_INVISIBLE = _invisible_characters()
+
+
+@functools.lru_cache(maxsize=512)
 def normalise(text: str, limit: int | None = MAX_MATCHED_CHARACTERS) -> str:
     """Lower-case words separated by single spaces: "Croydon's  OFSTED!" -> "croydons ofsted".
 
@@ -29,7 +45,7 @@ def normalise(text: str, limit: int | None = MAX_MATCHED_CHARACTERS) -> str:
     if limit is not None:
         text = text[: limit * 2]
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n")
+    text = text.translate(_INVISIBLE)
     text = _APOSTROPHES.sub("", text.casefold()).replace("&", " and ")
     words = " ".join(_NOT_WORD.sub(" ", text).split())
     return words if limit is None else words[:limit].strip()

@@ -28,7 +28,7 @@ SAFEGUARDING = SafeguardingRules(
     reply="If a child is in danger call 999.",
     phrases=("report a concern", "worried about a child"),
     child_words=("child", "kid", "son", "daughter"),
-    harm_words=("hit", "abuse", "neglect"),
+    harm_words=("hit", "abuse", "neglect", "danger"),
 )
 
 
@@ -156,6 +156,20 @@ def test_a_child_at_risk_gets_the_emergency_reply_whatever_else_matches(
 def test_a_danger_word_at_the_end_of_a_long_message_is_still_seen(responder: Responder) -> None:
     message = "what is ofsted " * 2000 + " and my son is being hit"
     assert responder.respond("u1", message).outcome is Outcome.SAFEGUARDING
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my son is full of anger about ofsted",  # "anger" is a word, not a typo of "danger"
+        "what did ofsted say about children in croydon",
+        "how much money went to children's services",
+    ],
+)
+def test_ordinary_questions_about_children_are_not_emergencies(
+    responder: Responder, message: str
+) -> None:
+    assert responder.respond("u1", message).outcome is not Outcome.SAFEGUARDING
 
 
 @pytest.mark.parametrize("message", ["hi", "Hello there!", "thanks so much", "good morning"])

@@ -1,0 +1,134 @@
+"""The content in faq/ as shipped: valid, answering the labelled resident questions, and safe.
+
+A content edit or threshold change that quietly breaks answers fails here, in CI, rather than
+in front of residents. The floors sit a little under the measured figures (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.answering import Responder
+from bot.content_checks import check_content
+from bot.evaluation import evaluate, load_cases
+from bot.reply import Outcome
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_FAQ = ROOT / "faq"
+RESIDENT_CASES = [
+    ROOT / "benchmarks" / "croydon" / "cases-tune.yaml",
+    ROOT / "benchmarks" / "croydon" / "cases-heldout.yaml",
+]
+
+# Measured on both sets together (see benchmarks/README.md), rounded down a little.
+MIN_ANSWER_ACCURACY = 0.90
+MAX_WRONG_ANSWER_RATE = 0.03
+MIN_OUT_OF_SCOPE_REJECTION = 0.93
+
+# The verified numbers of shared/content/safeguarding.md.
+EMERGENCY = "999"
+SINGLE_POINT_OF_CONTACT = "020 8255 2888"
+EMERGENCY_DUTY_TEAM = "020 8726 6400"
+PROFESSIONALS_LINE = "020 8726 6464"  # for professionals only: never given to residents
+
+
+@pytest.fixture(scope="module")
+def responder() -> Responder:
+    return Responder.from_directory(SHIPPED_FAQ)
+
+
+def test_the_shipped_faq_has_no_errors() -> None:
+    errors = [p for p in check_content(SHIPPED_FAQ) if not p.is_warning]
+    assert errors == []
+
+
+def test_labelled_resident_questions_are_answered_well_enough(responder: Responder) -> None:
+    cases = [case for path in RESIDENT_CASES for case in load_cases(path)]
+    # Only the figures are shown on failure: the held-out questions stay unseen while tuning.
+    report, _ = evaluate(responder, cases)
+    assert report.answer_accuracy >= MIN_ANSWER_ACCURACY, report
+    assert report.wrong_answer_rate <= MAX_WRONG_ANSWER_RATE
+    assert report.out_of_scope_rejection >= MIN_OUT_OF_SCOPE_REJECTION
+
+
+def test_every_labelled_safeguarding_message_gets_the_emergency_reply(
+    responder: Responder,
+) -> None:
+    cases = [case for path in RESIDENT_CASES for case in load_cases(path)]
+    missed = [
+        case.question
+        for case in cases
+        if case.expect == "safeguarding"
+        and responder.respond("test", case.question).outcome is not Outcome.SAFEGUARDING
+    ]
+    assert missed == []
+
+
+def test_the_emergency_reply_gives_the_verified_numbers(responder: Responder) -> None:
+    reply = responder.respond("test", "my neighbour keeps hitting his little boy")
+    assert reply.outcome is Outcome.SAFEGUARDING
+    for number in (EMERGENCY, SINGLE_POINT_OF_CONTACT, EMERGENCY_DUTY_TEAM):
+        assert number in reply.text
+    assert PROFESSIONALS_LINE not in reply.text
+
+
+def test_no_reply_a_resident_can_get_gives_the_professionals_line(responder: Responder) -> None:
+    corpus = responder.corpus
+    texts = [entry.answer for entry in corpus.entries] + [
+        corpus.safeguarding.reply,
+        corpus.messages.fallback,
+        *(rule.reply for rule in corpus.smalltalk),
+    ]
+    assert not [text for text in texts if PROFESSIONALS_LINE in text]
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("what is croydons ofsted rating now", "rating-2024"),
+        ("latest ofsted rating", "rating-2024"),
+        ("what rating did croydon get in 2017", "rating-2017"),
+        ("what was the rating in 2020", "rating-2020"),
+        ("what was croydons rating in 2019", "rating-2017"),
+    ],
+)
+def test_now_means_the_newest_inspection_and_a_year_means_that_years(
+    responder: Responder, question: str, entry_id: str
+) -> None:
+    reply = responder.respond("test", question)
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, entry_id)
+
+
+def test_the_current_rating_is_the_2024_one() -> None:
+    corpus = Responder.from_directory(SHIPPED_FAQ).corpus
+    ratings = sorted(
+        (e for e in corpus.entries if e.topic == "ofsted-rating"), key=lambda e: e.as_of
+    )
+    assert ratings[-1].as_of.year == 2024
+    assert "good" in ratings[-1].answer.lower()
+
+
+def test_every_dated_answer_says_the_year_it_speaks_of(responder: Responder) -> None:
+    undated = [
+        entry.id
+        for entry in responder.corpus.entries
+        if entry.as_of is not None and str(entry.as_of.year) not in entry.answer
+    ]
+    assert undated == []
+
+
+def test_every_entry_says_when_it_was_reviewed_and_where_it_comes_from(
+    responder: Responder,
+) -> None:
+    incomplete = [e.id for e in responder.corpus.entries if e.reviewed is None or not e.sources]
+    assert incomplete == []
+
+
+def test_no_answer_calls_the_service_inadequate_in_the_present_tense(
+    responder: Responder,
+) -> None:
+    present = re.compile(r"\b(is|are|remains?)\s+(rated\s+|judged\s+)?['‘\"]?inadequate", re.I)
+    assert [e.id for e in responder.corpus.entries if present.search(e.answer)] == []
