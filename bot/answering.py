@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+import numpy as np
 
 from bot.corpus import Corpus, Entry
 from bot.loader import load_corpus
@@ -22,6 +23,9 @@ MAX_CHOICES = 3
 MAX_CANDIDATES = 5
 # A one-word message is answered outright only if fewer entries than this use the word.
 MIN_ENTRIES_FOR_VAGUE = 3
+# With no year named, an older version of a fact is chosen over the newest only when the
+# question fits it by this many points more ("was Croydon rated inadequate?").
+VERSION_LEAD = 5.0
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,14 @@ class Thresholds:
     benchmarks/README.md.
     """
 
-    answer: float = 62.0  # at or above, with a clear lead, the best entry is the answer
-    lead: float = 4.0  # the best must beat the runner-up by this much to answer outright
-    suggest: float = 50.0  # at or above, an entry is worth offering as "did you mean"
+    # The best entry is the answer when its score, less `unfamiliar_penalty` points for each
+    # percent of the question's words the FAQ never uses, reaches `answer` and it leads the
+    # runner-up by `lead`. Unfamiliar words ("adopt", "foster", "parking") are the mark of a
+    # question about something else that happens to share "Croydon" and "children".
+    answer: float = 47.0
+    lead: float = 6.0
+    unfamiliar_penalty: float = 0.2
+    suggest: float = 42.0  # at or above, an entry is worth offering as "did you mean"
     choice_window: float = 12.0  # offer runners-up within this much of the best
 
 
@@ -84,23 +93,29 @@ class Responder:
         if smalltalk is not None:
             return Reply(Outcome.SMALLTALK, smalltalk, candidates=candidates)
 
-        if not ranked or ranked[0].score < self.thresholds.suggest:
+        if not ranked:
             return Reply(Outcome.UNANSWERED, messages.fallback, candidates=candidates)
-        best = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        is_clear = (
-            best.score >= self.thresholds.answer and best.score - runner_up >= self.thresholds.lead
-        )
-        is_vague = self._too_vague(text)
-        if is_clear and not is_vague:
-            return self._answer(best.entry, candidates)
-        # A vague message gets the three best, however far apart: any of them may be meant.
-        window = float("inf") if is_vague else self.thresholds.choice_window
-        choices = tuple(
-            Choice(s.entry.id, s.entry.question)
-            for s in ranked[:MAX_CHOICES]
-            if s.score >= self.thresholds.suggest and best.score - s.score <= window
-        )
+        if self._too_vague(text):
+            # A word several entries use: any of the best three may be meant, however they score.
+            offered = ranked[:MAX_CHOICES]
+        else:
+            best = ranked[0]
+            runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+            thresholds = self.thresholds
+            confidence = best.score - thresholds.unfamiliar_penalty * 100 * (
+                self.matcher.unfamiliar_share(text)
+            )
+            if confidence >= thresholds.answer and best.score - runner_up >= thresholds.lead:
+                return self._answer(best.entry, candidates)
+            offered = [
+                s
+                for s in ranked[:MAX_CHOICES]
+                if s.score >= thresholds.suggest
+                and best.score - s.score <= thresholds.choice_window
+            ]
+            if not offered:
+                return Reply(Outcome.UNANSWERED, messages.fallback, candidates=candidates)
+        choices = tuple(Choice(s.entry.id, s.entry.question) for s in offered)
         return Reply(
             Outcome.SUGGEST, messages.suggest_intro, choices=choices, candidates=candidates
         )
@@ -127,29 +142,39 @@ class Responder:
         )
 
     def _rank_by_topic(self, text: str) -> list[ScoredEntry]:
-        """Entries best first, each topic once, as the version the question's time points to.
+        """Entries best first, each topic once, as the version the question points to.
 
         Versions of one fact ("the rating in 2017", "... in 2024") are one candidate, so a
         question about the rating is not "too close to call" between its own versions.
         """
         years = years_named(text)
+        scores = self.matcher.entry_scores(text) * 100
         ranked: list[ScoredEntry] = []
         seen_topics: set[str] = set()
-        for scored in self.matcher.ranked(text):
-            topic = scored.entry.topic
-            if topic is None:
-                ranked.append(scored)
-            elif topic not in seen_topics:
-                seen_topics.add(topic)
-                ranked.append(ScoredEntry(_version_for(self._topics[topic], years), scored.score))
+        for index in np.argsort(-scores, kind="stable"):
+            entry = self.matcher.entries[index]
+            if entry.topic in seen_topics:
+                continue
+            if entry.topic is not None:
+                seen_topics.add(entry.topic)
+                entry = self._version(entry, years, scores)
+            ranked.append(ScoredEntry(entry, round(float(scores[index]), 2)))
             if len(ranked) > MAX_CANDIDATES:
                 break
         return ranked
 
+    def _version(self, best: Entry, years: list[int], scores: np.ndarray) -> Entry:
+        """The version of `best`'s topic that the question is about.
 
-def _version_for(versions: Sequence[Entry], years: list[int]) -> Entry:
-    """The newest version, or for the first year named the one in force then (else the earliest)."""
-    if not years:
-        return versions[-1]
-    in_force = [entry for entry in versions if entry.as_of and entry.as_of.year <= years[0]]
-    return in_force[-1] if in_force else versions[0]
+        A year named picks the version in force then. Otherwise the newest, unless the
+        question's own words clearly fit an older one ("was Croydon rated inadequate?").
+        """
+        versions = self._topics[best.topic or ""]
+        if years:
+            in_force = [v for v in versions if v.as_of and v.as_of.year <= years[0]]
+            return in_force[-1] if in_force else versions[0]
+        newest = versions[-1]
+        position = self.matcher.position
+        if scores[position[best.id]] - scores[position[newest.id]] >= VERSION_LEAD:
+            return best
+        return newest

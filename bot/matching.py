@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.classifier import WordingClassifier
 from bot.corpus import Entry, Synonym
 from bot.embedding import Embedder, shared_embedder
 from bot.text import Vocabulary, is_year, normalise, stem
@@ -43,12 +44,18 @@ SIGNALS = ("embedding", "question_coverage", "phrasing_coverage", "fuzzy")
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each signal counts; chosen by benchmarks/tune_matcher.py on the tuning sets."""
+    """How much each signal counts; chosen by benchmarks/tune_matcher.py on the tuning sets.
 
-    embedding: float = 0.625
-    question_coverage: float = 0.125
-    phrasing_coverage: float = 0.0625
-    fuzzy: float = 0.1875
+    The four phrasing signals are relative to each other (they are scaled to sum to 1).
+    """
+
+    embedding: float = 1.0
+    question_coverage: float = 0.2
+    phrasing_coverage: float = 0.1
+    fuzzy: float = 0.4
+    # The share of an entry's score that comes from the classifier (bot/classifier.py); the
+    # rest is its best phrasing's fused score.
+    classifier: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class Matcher:
         embedder: Embedder | None = None,
     ):
         self.entries = tuple(entries)
+        self.position = {entry.id: index for index, entry in enumerate(self.entries)}
         self._vocabulary = Vocabulary(synonyms)
         self._embedder = embedder or shared_embedder()
 
@@ -118,6 +126,21 @@ class Matcher:
             [sum(self._idf[s] for s in stems) or 1.0 for stems in phrasing_stems]
         )
         self._phrasing_vectors = self._embedder.embed(self._phrasing_texts)
+
+        # The classifier tells entries apart; versions of one topic are one label to it, as
+        # they differ by date, which the responder handles.
+        groups: dict[str, int] = {}
+        self._group = np.asarray(
+            [groups.setdefault(e.topic or f"id:{e.id}", len(groups)) for e in self.entries],
+            dtype=np.int64,
+        )
+        self._classifier = WordingClassifier(
+            self._phrasing_vectors,
+            [p.stems for p in phrasings],
+            self._group[self._owner],
+            len(groups),
+        )
+        self._vector = functools.lru_cache(maxsize=256)(self._embed_one)
         self._correct = functools.lru_cache(maxsize=4096)(self._closest_known_word)
         # The responder asks about the same message several times (rank, vagueness).
         self.prepare = functools.lru_cache(maxsize=256)(self.prepare)  # type: ignore[method-assign]
@@ -180,8 +203,7 @@ class Matcher:
             signals[1] = matched / question_weight
             signals[2] = matched / self._phrasing_weight
 
-        vector = self._embedder.embed([prepared.text])[0]
-        signals[0] = np.clip(self._phrasing_vectors @ vector, 0.0, 1.0)
+        signals[0] = np.clip(self._phrasing_vectors @ self._vector(prepared.text), 0.0, 1.0)
         if fuzzy_for is None:
             fuzzy_for = np.arange(len(self._owner))
         texts = [self._phrasing_texts[i] for i in fuzzy_for]
@@ -233,11 +255,27 @@ class Matcher:
         partial[shortlist] += self._weight_vector[3] * fuzzy
         return partial
 
-    def ranked(self, question: str) -> Iterator[ScoredEntry]:
-        """Every entry, best first, each scored by its best phrasing."""
-        scores = self.phrasing_scores(question)
+    def _embed_one(self, text: str) -> np.ndarray:
+        return self._embedder.embed([text])[0]
+
+    def classifier_scores(self, question: str) -> np.ndarray:
+        """The classifier's score (0 to 1) of every entry."""
+        prepared = self.prepare(question)
+        if not prepared.words:
+            return np.zeros(len(self.entries))
+        by_group = self._classifier.scores(self._vector(prepared.text), prepared.stems)
+        return by_group[self._group]
+
+    def entry_scores(self, question: str) -> np.ndarray:
+        """Each entry's score (0 to 1): its best phrasing, blended with the classifier's view."""
         best = np.zeros(len(self.entries))
-        np.maximum.at(best, self._owner, scores)
+        np.maximum.at(best, self._owner, self.phrasing_scores(question))
+        share = self._weights.classifier
+        return (1 - share) * best + share * self.classifier_scores(question)
+
+    def ranked(self, question: str) -> Iterator[ScoredEntry]:
+        """Every entry, best first."""
+        best = self.entry_scores(question)
         for index in np.argsort(-best, kind="stable"):
             yield ScoredEntry(self.entries[index], round(float(best[index]) * 100, 2))
 

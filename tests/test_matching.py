@@ -1,0 +1,151 @@
+"""The matcher's parts: cleaning text, spelling, synonyms, the classifier, the ranking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.classifier import WordingClassifier, word_features
+from bot.corpus import Entry, Synonym
+from bot.matching import Matcher
+from bot.text import Vocabulary, normalise, years_named
+
+ENTRIES = (
+    Entry(
+        id="money-invested",
+        question="How much money has the council invested in children's services?",
+        alternatives=(
+            "how much has been spent on improvement",
+            "what funding went into childrens social care",
+            "extra investment each year",
+        ),
+        answer="An extra 10 million pounds a year since 2017.",
+    ),
+    Entry(
+        id="staff-numbers",
+        question="How many social workers does Croydon have?",
+        alternatives=("have they recruited more staff", "number of social care staff"),
+        answer="Staff numbers rose by about 40 per cent.",
+    ),
+    Entry(
+        id="camden-partnership",
+        question="What is the partnership with Camden?",
+        alternatives=("why is camden helping croydon",),
+        answer="Camden gave Croydon peer support.",
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(ENTRIES, [Synonym("childrens services", ("social services", "social care"))])
+
+
+def test_normalise_lowers_case_and_drops_punctuation_and_apostrophes() -> None:
+    assert normalise("  Croydon’s  OFSTED rating?!  ") == "croydons ofsted rating"
+
+
+def test_normalise_removes_control_and_direction_characters() -> None:
+    assert normalise("ofs\x00ted\u202e \x1b rating\u200f") == "ofsted rating"
+
+
+def test_normalise_of_a_huge_message_is_cut_short() -> None:
+    assert len(normalise("word " * 50_000)) <= 2_000
+    assert len(normalise("word " * 50_000, limit=None)) > 200_000
+
+
+def test_years_are_found_only_as_whole_four_digit_years() -> None:
+    assert years_named("rating in 2017, or 2020?") == [2017, 2020]
+    assert years_named("call 020 8255 2888 or 12017") == []
+
+
+def test_synonyms_replace_the_longest_phrase_first() -> None:
+    vocabulary = Vocabulary(
+        [Synonym("childrens services", ("social services",)), Synonym("children", ("kids",))]
+    )
+    assert vocabulary.apply("are kids social services good".split()) == [
+        "are",
+        "children",
+        "childrens",
+        "services",
+        "good",
+    ]
+
+
+def test_typos_are_corrected_to_the_faqs_own_words(matcher: Matcher) -> None:
+    assert matcher.prepare("partnershp with camdem").words == ["partnership", "with", "camden"]
+
+
+def test_real_words_the_faq_never_uses_are_left_alone(matcher: Matcher) -> None:
+    # "friend" is one letter from nothing here, but "sorted" is close to "spent"-like words:
+    # neither may be "corrected" into an FAQ word just for being near it.
+    assert matcher.prepare("my friend sorted it").words == ["my", "friend", "sorted", "it"]
+
+
+def test_resident_words_are_mapped_before_matching(matcher: Matcher) -> None:
+    assert matcher.prepare("social services funding").words == [
+        "childrens",
+        "services",
+        "funding",
+    ]
+
+
+def test_the_exact_question_ranks_its_entry_first(matcher: Matcher) -> None:
+    for entry in ENTRIES:
+        assert matcher.rank(entry.question, limit=1)[0].entry.id == entry.id
+
+
+def test_a_paraphrase_sharing_words_with_several_wordings_finds_their_entry(
+    matcher: Matcher,
+) -> None:
+    best = matcher.rank("what did they spend on funding improvement", limit=1)[0]
+    assert best.entry.id == "money-invested"
+
+
+def test_scores_run_from_0_to_100_best_first(matcher: Matcher) -> None:
+    ranked = matcher.rank("camden", limit=3)
+    scores = [r.score for r in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= score <= 100 for score in scores)
+
+
+def test_a_question_with_no_words_scores_nothing(matcher: Matcher) -> None:
+    assert all(r.score == 0 for r in matcher.rank("?!", limit=3))
+
+
+def test_an_alternative_closer_to_another_entry_is_reported() -> None:
+    entries = (
+        *ENTRIES[:2],
+        Entry(
+            id="camden-partnership",
+            question="What is the partnership with Camden?",
+            alternatives=("how many social workers does croydon employ",),
+            answer="Camden gave Croydon peer support.",
+        ),
+    )
+    found = Matcher(entries).confusable_alternatives()
+    pairs = [(entry.id, alternative, rival.id) for entry, alternative, rival, _, _ in found]
+    assert (
+        "camden-partnership",
+        "how many social workers does croydon employ",
+        "staff-numbers",
+    ) in pairs
+
+
+def test_the_classifier_learns_which_words_belong_to_which_label() -> None:
+    stems = [["spend", "money"], ["fund", "money"], ["social", "worker"], ["recruit", "staff"]]
+    vectors = np.zeros((4, 2))
+    classifier = WordingClassifier(vectors, stems, np.array([0, 0, 1, 1]), 2)
+    assert classifier.scores(np.zeros(2), ["fund"]).argmax() == 0
+    assert classifier.scores(np.zeros(2), ["staff", "worker"]).argmax() == 1
+    assert classifier.scores(np.zeros(2), ["unknown"]).max() == 0.0
+
+
+def test_word_features_are_stems_and_neighbouring_pairs() -> None:
+    assert word_features(["requir", "improv", "good"]) == [
+        "requir",
+        "improv",
+        "good",
+        "requir improv",
+        "improv good",
+    ]
