@@ -50,8 +50,11 @@ class Settings:
     # waiting retry_backoff, 2 x retry_backoff, ... (or Telegram's retry_after) in between.
     retry_attempts: int = 6
     retry_backoff: float = 1.0
-    # Updates handled at the same time; each may hold one HTTP connection to Telegram.
+    # Updates handled at the same time, and HTTP connections for their replies. Fewer
+    # connections than updates: a handler spends part of its time answering, not sending, and
+    # each extra idle connection costs every request a check (benchmarks/telegram-figures.md).
     concurrent_updates: int = 16
+    connection_pool_size: int = 8
     # Per-request timeouts of the HTTP client, in seconds.
     request_timeout: float = 10.0
     log_message_text: bool = False

@@ -1,0 +1,317 @@
+"""The Telegram front end: `build_application` wires the bot together, `run` is `faqbot run`.
+
+`running` does the same start-up and shut-down as `run` inside an existing event loop, for
+tests and benchmarks. The handlers are in `bot.telegram_handlers`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.answering import Responder
+from bot.corpus import FaqError
+from bot.event_log import configure_logging, log_event
+from bot.formatting import split_text
+from bot.health import Heartbeat
+from bot.reload import FaqWatcher
+from bot.retry import RetryingRateLimiter
+from bot.settings import Settings
+from bot.storage import Store, StoreError, load_or_create_hash_key
+from bot.telegram_handlers import ADDRESSED_TO_BOT, NOT_TEXT, QUESTION, ResidentHandlers, escape
+from bot.telegram_wording import COMMANDS, RELOAD_FAILED
+
+# The updates the bot asks Telegram for; my_chat_member tells it when a user blocks it.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+
+
+class HeartbeatRequest(HTTPXRequest):
+    """The getUpdates connection: marks the bot alive each time a poll comes back answered."""
+
+    def __init__(self, heartbeat: Heartbeat, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.heartbeat = heartbeat
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        status, payload = await super().do_request(*args, **kwargs)
+        if 200 <= status < 300:
+            self.heartbeat.beat()
+        return status, payload
+
+
+class BotServices:
+    """What the bot runs besides its handlers: the store, the FAQ watcher, the heartbeat."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        handlers: ResidentHandlers,
+        heartbeat: Heartbeat,
+        limiter: RetryingRateLimiter,
+    ):
+        self.settings = settings
+        self.handlers = handlers
+        self.heartbeat = heartbeat
+        self.limiter = limiter
+        self.watcher: FaqWatcher[Responder] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.handle_stop_signals = False
+
+    async def start(self, application: Application) -> None:
+        """Open the store, register the commands, start watching faq/ (the app's post_init)."""
+        await self.handlers.store.open()
+        await application.bot.set_my_commands(
+            [BotCommand(name, description) for name, description in COMMANDS]
+        )
+        self.watcher = FaqWatcher(
+            self.settings.faq_dir,
+            load=Responder.from_directory,
+            on_loaded=self._use_responder,
+            on_broken=lambda error: self._tell_admins_about(application, error),
+            interval=self.settings.reload_interval,
+        )
+        self._tasks.append(asyncio.create_task(self.watcher.watch(), name="faq-watcher"))
+        if self.settings.webhook_url:
+            # No polls to show the bot is alive: beat while the webhook server runs.
+            self._tasks.append(asyncio.create_task(self._beat_while_serving(application)))
+        if self.handle_stop_signals:
+            loop = asyncio.get_running_loop()
+            for stop_signal in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(stop_signal, self._stop, application)
+        log_event(
+            "started",
+            mode="webhook" if self.settings.webhook_url else "polling",
+            bot=application.bot.username,
+            entries=len(self.handlers.responder.corpus.entries),
+        )
+
+    async def stop(self, application: Application) -> None:
+        """Stop the watcher and close the store (the app's post_shutdown)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.handlers.store.close()
+        log_event("stopped")
+
+    async def beat(self, update: object, context: object) -> None:
+        """Every update received shows the bot is alive (webhook mode has no polls)."""
+        self.heartbeat.beat()
+
+    def _stop(self, application: Application) -> None:
+        log_event("stopping")
+        # Requests still waiting to be retried get one last try now, so stopping stays quick.
+        self.limiter.hurry()
+        application.stop_running()
+
+    def _use_responder(self, responder: Responder) -> None:
+        self.handlers.responder = responder
+
+    async def _tell_admins_about(self, application: Application, error: FaqError) -> None:
+        report = RELOAD_FAILED + "\n\n" + "\n".join(str(problem) for problem in error.problems)
+        for admin in sorted(self.settings.admins):
+            try:
+                for piece in split_text(report):
+                    await application.bot.send_message(admin, escape(piece))
+            except TelegramError as send_error:
+                # The admin may never have started a chat with the bot.
+                log_event("admin_alert", logging.WARNING, outcome=type(send_error).__name__)
+
+    async def _beat_while_serving(self, application: Application) -> None:
+        while True:
+            if application.updater is not None and application.updater.running:
+                self.heartbeat.beat()
+            await asyncio.sleep(min(5.0, self.settings.heartbeat_max_age / 4))
+
+
+class FaqBotApplication(Application):
+    """PTB's Application, holding the services it starts so tests and benchmarks can see them."""
+
+    def __init__(self, *, services: BotServices, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.services = services
+
+
+def build_application(settings: Settings, responder: Responder) -> FaqBotApplication:
+    """The bot as python-telegram-bot's Application: every handler registered here, in order."""
+    hash_key = (
+        settings.hash_key.encode()
+        if settings.hash_key
+        else load_or_create_hash_key(settings.hash_key_file)
+    )
+    store = Store(settings.database_path, hash_key)
+    handlers = ResidentHandlers(responder, store, settings)
+    heartbeat = Heartbeat(settings.heartbeat_file)
+    limiter = RetryingRateLimiter(settings.retry_attempts, settings.retry_backoff)
+    services = BotServices(settings, handlers, heartbeat, limiter)
+    timeout = settings.request_timeout
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_api_url.removesuffix("bot") + "file/bot")
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_sending_without_reply=True,
+            )
+        )
+        .rate_limiter(limiter)
+        .concurrent_updates(settings.concurrent_updates)
+        .connection_pool_size(settings.connection_pool_size)
+        .connect_timeout(timeout)
+        .read_timeout(timeout)
+        .write_timeout(timeout)
+        .pool_timeout(timeout)
+        .get_updates_request(
+            HeartbeatRequest(
+                heartbeat,
+                connection_pool_size=2,
+                connect_timeout=timeout,
+                read_timeout=timeout,
+                write_timeout=timeout,
+                pool_timeout=timeout,
+            )
+        )
+        .post_init(services.start)
+        .post_shutdown(services.stop)
+        .application_class(FaqBotApplication, kwargs={"services": services})
+        .build()
+    )
+
+    application.add_handler(TypeHandler(Update, services.beat), group=-2)
+    application.add_handler(MessageHandler(ADDRESSED_TO_BOT, handlers.slow_down_floods), group=-1)
+
+    deep_link_subscribe = filters.Regex(r"^/start(@\w+)?\s+subscribe\s*$")
+    application.add_handlers(
+        [
+            CommandHandler("start", handlers.start_and_subscribe, filters=deep_link_subscribe),
+            CommandHandler("start", handlers.start),
+            CommandHandler("help", handlers.help),
+            CommandHandler("topics", handlers.topics),
+            CommandHandler("updates", handlers.updates),
+            CommandHandler("subscribe", handlers.subscribe),
+            CommandHandler("unsubscribe", handlers.unsubscribe),
+            CommandHandler("privacy", handlers.privacy),
+            CommandHandler("forget", handlers.forget),
+            MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, handlers.unknown_command),
+            MessageHandler(QUESTION, handlers.question),
+            MessageHandler(NOT_TEXT, handlers.not_text),
+            CallbackQueryHandler(handlers.choice_pressed, pattern=r"^choice[:#]"),
+            CallbackQueryHandler(handlers.vote_pressed, pattern=r"^vote[:#]"),
+            CallbackQueryHandler(handlers.topic_pressed, pattern=r"^topic[:#]"),
+            CallbackQueryHandler(handlers.topics_page_pressed, pattern=r"^page[:#]"),
+        ]
+    )
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+def polling_arguments(settings: Settings) -> dict[str, Any]:
+    return {"timeout": settings.poll_timeout, "allowed_updates": ALLOWED_UPDATES}
+
+
+def webhook_arguments(settings: Settings) -> dict[str, Any]:
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": settings.webhook_path,
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
+@asynccontextmanager
+async def running(application: Application, settings: Settings) -> AsyncIterator[Application]:
+    """Run the bot inside an already running event loop, in the same steps as `run`."""
+    try:
+        async with application:  # initialize ... shutdown
+            await application.post_init(application)
+            if settings.webhook_url:
+                await application.updater.start_webhook(**webhook_arguments(settings))
+            else:
+                await application.updater.start_polling(**polling_arguments(settings))
+            await application.start()
+            try:
+                yield application
+            finally:
+                if application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
+    finally:
+        await application.post_shutdown(application)
+
+
+def run(settings: Settings) -> int:
+    """`faqbot run`: serve residents until stopped (SIGTERM or Ctrl-C); the exit code."""
+    configure_logging(
+        secrets=[settings.telegram_token, settings.webhook_secret or ""],
+        expected_errors=(InvalidToken,),
+    )
+    try:
+        responder = Responder.from_directory(settings.faq_dir)
+    except FaqError as error:
+        print(f"Error: the FAQ in {settings.faq_dir} has problems:\n{error}", file=sys.stderr)
+        return 1
+    try:
+        application = build_application(settings, responder)
+    except (StoreError, OSError) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    application.services.handle_stop_signals = True
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        if settings.webhook_url:
+            application.run_webhook(
+                **webhook_arguments(settings), bootstrap_retries=3, stop_signals=None
+            )
+        else:
+            application.run_polling(
+                **polling_arguments(settings), bootstrap_retries=3, stop_signals=None
+            )
+    except InvalidToken:
+        print(
+            "Error: Telegram does not accept TELEGRAM_BOT_TOKEN - copy the token again from "
+            "BotFather",
+            file=sys.stderr,
+        )
+        return 1
+    except (StoreError, sqlite3.Error) as error:
+        print(f"Error: cannot use the database {settings.database_path}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # for example the webhook's port is taken
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    except NetworkError as error:
+        print(
+            f"Error: cannot reach the Telegram Bot API at {settings.telegram_api_url} ({error})",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
