@@ -13,6 +13,7 @@ Figures are recorded by hand in benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import time
@@ -29,6 +30,8 @@ from bot.corpus import Entry  # noqa: E402
 from bot.evaluation import Case, evaluate, load_cases  # noqa: E402
 from bot.loader import load_corpus  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # its index-building chatter
 
 Ranker = Callable[[str], list[str]]  # question -> entry ids, best first
 
