@@ -51,8 +51,8 @@ class Settings:
     retry_attempts: int = 6
     retry_backoff: float = 1.0
     # Updates handled at the same time, and HTTP connections for their replies. Fewer
-    # connections than updates: a handler spends part of its time answering, not sending, and
-    # each extra idle connection costs every request a check (benchmarks/telegram-figures.md).
+    # connections than updates: a handler spends part of its time answering, not sending
+    # (benchmarks/telegram-figures.md).
     concurrent_updates: int = 16
     connection_pool_size: int = 8
     # Per-request timeouts of the HTTP client, in seconds.
