@@ -1,12 +1,13 @@
 """Scores a question against every FAQ entry's question and alternatives.
 
-Three signals, each measured on the evaluation sets (benchmarks/README.md has the figures):
+Signals per phrasing, each measured on the evaluation sets (benchmarks/README.md):
 - embedding cosine (WordLlama): finds paraphrases that share no words;
 - idf-weighted word overlap on stems, both ways: how much of the question the phrasing covers
   and how much of the phrasing the question covers, so rare words ("Camden") count most;
-- rapidfuzz `token_sort_ratio` on the cleaned text: near-copies and typos inside long words.
-They are fused as a weighted sum into a score from 0 to 100 per phrasing, and an entry scores
-as its best phrasing. Everything that does not depend on the question is computed once, here.
+- rapidfuzz `token_sort_ratio` on the cleaned text: near-copies and word-order changes.
+They are fused as a weighted sum per phrasing. An entry's score, 0 to 100, blends its best
+phrasing's with the classifier's (bot/classifier.py), which learns from all the wordings of
+every entry at once. Everything that does not depend on the question is computed once, here.
 """
 
 from __future__ import annotations
@@ -177,7 +178,11 @@ class Matcher:
         return self._embedder.is_common_word(word)
 
     def prepare(self, question: str) -> _Prepared:
-        """Clean, correct the spelling of, and apply synonyms to a question."""
+        """Clean, apply synonyms to, and correct the spelling of a question.
+
+        Synonyms go first so a resident's word ("kids") is not "corrected" to a near FAQ word,
+        and again after (in _prepare_words), since a corrected word may be a resident's word.
+        """
         words = self._vocabulary.apply(normalise(question).split())
         return self._prepare_words([self._correct(word) for word in words])
 
