@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -15,6 +17,8 @@ from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from bot.answering import Responder
+    from bot.outbox import PublicationStatus
+    from bot.storage import Store
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -49,12 +53,60 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
     _add_faq_option(chat)
 
+    publish = commands.add_parser(
+        "publish", help="alert every subscriber to a progress update in updates.yaml"
+    )
+    _add_faq_option(publish)
+    publish.add_argument("update_id", nargs="?", metavar="ID", help="the update's id")
+    publish.add_argument(
+        "--dry-run", action="store_true", help="show the alert and how many would get it"
+    )
+    publish.add_argument(
+        "--status", action="store_true", help="show how each publication (or ID's) is going"
+    )
+
     commands.add_parser("run", help="serve residents on Telegram (needs TELEGRAM_BOT_TOKEN)")
     start = commands.add_parser(
         "start", help="serve Telegram if TELEGRAM_BOT_TOKEN is set, else chat in this terminal"
     )
     _add_faq_option(start)
+
+    unanswered = commands.add_parser(
+        "unanswered", help="the questions the FAQ could not answer, grouped (or: purge)"
+    )
+    unanswered.add_argument(
+        "action", nargs="?", choices=["purge"], help="purge: delete rows past the retention period"
+    )
+    _add_period_options(unanswered)
+    unanswered.add_argument("--csv", type=Path, metavar="FILE", help="write every question")
+    unanswered.add_argument("--json", action="store_true", help="print the groups as JSON")
+    unanswered.add_argument("--top", type=int, default=20, help="groups to print (default 20)")
+    unanswered.add_argument(
+        "--retest",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="say which questions the FAQ (or the one in DIR) would answer now",
+    )
+
+    stats = commands.add_parser("stats", help="questions asked, answered, votes, per entry")
+    _add_period_options(stats)
+    stats.add_argument("--json", action="store_true", help="print the figures as JSON")
+    _add_faq_option(stats)
     return parser
+
+
+def _add_period_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since", type=_positive_days, default=30, metavar="DAYS", help="days back (default 30)"
+    )
+    parser.add_argument("--db", type=Path, help="the database (default: FAQBOT_DB)")
+
+
+def _positive_days(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days, like 30")
+    return int(value)
 
 
 def _add_faq_option(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +131,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ask(faq_dir, arguments.question, arguments.json, sys.stdin, sys.stdout)
         if arguments.command == "eval":
             return evaluate(faq_dir, arguments.cases, arguments.json, sys.stdout)
+        if arguments.command == "publish":
+            return publish(
+                settings, arguments.update_id, arguments.dry_run, arguments.status, sys.stdout
+            )
+        if arguments.command in ("unanswered", "stats"):
+            import sqlite3
+
+            from bot.storage import StoreError
+
+            try:
+                return asyncio.run(staff_report(arguments, settings, sys.stdout))
+            except StoreError as error:
+                print(f"Error: {error}", file=sys.stderr)
+                return 1
+            except sqlite3.Error as error:
+                database = arguments.db or settings.database_path
+                print(f"Error: cannot read the database {database}: {error}", file=sys.stderr)
+                return 1
         from bot.chat import chat
 
         return chat(_responder(faq_dir), sys.stdin, sys.stdout)
@@ -143,6 +213,88 @@ def ask(faq_dir: Path, question: str, as_json: bool, stdin: TextIO, out: TextIO)
     return 0
 
 
+async def staff_report(arguments: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """`faqbot unanswered` and `faqbot stats`: read the bot's database and print for staff."""
+    from bot.storage import Store
+
+    database = arguments.db or settings.database_path
+    if not database.is_file():
+        print(
+            f"Error: there is no database at {database} - the bot creates it when it first runs "
+            "(set FAQBOT_DB or pass --db to read another)",
+            file=sys.stderr,
+        )
+        return 1
+    now = datetime.now(UTC)
+    since = now - timedelta(days=arguments.since)
+    async with Store(database, hash_key=None) as store:
+        if arguments.command == "stats":
+            return await _stats(store, since, arguments, settings.faq_dir, out)
+        if arguments.action == "purge":
+            deleted = await store.purge(now - timedelta(days=settings.retention_days))
+            print(
+                f"Deleted {_count(deleted, 'row')} older than {settings.retention_days} days.",
+                file=out,
+            )
+            return 0
+        questions = await store.logged_questions(since)
+    if not questions:
+        print(f"No unanswered questions in the last {_count(arguments.since, 'day')}.", file=out)
+        return 0
+    if arguments.retest is not None:
+        from bot.unanswered import format_retest, retest
+
+        faq_dir = Path(arguments.retest) if arguments.retest else settings.faq_dir
+        result = retest(questions, _responder(faq_dir))
+        if arguments.json:
+            figures = {
+                "checked": result.checked,
+                "now_answered": result.answered,
+                "now_suggested": result.now_suggested,
+                "still_unanswered": result.still_unanswered,
+                "entries": [group.as_dict() for group in result.now_answered],
+            }
+            print(json.dumps(figures, ensure_ascii=False), file=out)
+        else:
+            print("\n".join(format_retest(result, faq_dir)), file=out)
+        return 0
+    from bot.unanswered import cluster_questions, format_clusters, write_csv
+
+    clusters = cluster_questions(questions)
+    if arguments.csv is not None:
+        rows = write_csv(clusters, arguments.csv)
+        print(
+            f"Wrote {_count(rows, 'question')} in {_count(len(clusters), 'group')} to "
+            f"{arguments.csv}.",
+            file=out,
+        )
+    elif arguments.json:
+        print(json.dumps([c.as_dict() for c in clusters], ensure_ascii=False), file=out)
+    else:
+        print("\n".join(format_clusters(clusters, arguments.since, arguments.top)), file=out)
+    return 0
+
+
+async def _stats(
+    store: Store, since: datetime, arguments: argparse.Namespace, faq_dir: Path, out: TextIO
+) -> int:
+    from bot.loader import load_corpus
+    from bot.stats import collect_stats, format_stats
+
+    try:
+        entry_ids: list[str] | None = [entry.id for entry in load_corpus(faq_dir).entries]
+    except (FaqError, OSError):
+        entry_ids = None  # the figures still stand; only "never asked" needs the FAQ
+    stats = await collect_stats(store, since, arguments.since, entry_ids)
+    if arguments.json:
+        print(json.dumps(stats.as_dict(), ensure_ascii=False), file=out)
+    elif stats.asked == 0 and not stats.votes:
+        print(f"No questions in the last {_count(arguments.since, 'day')}.", file=out)
+    else:
+        print("\n".join(format_stats(stats)), file=out)
+    return 0
+
+
 def evaluate(faq_dir: Path, cases_file: Path, as_json: bool, out: TextIO) -> int:
     from bot.evaluation import evaluate as run_cases
     from bot.evaluation import load_cases
@@ -186,6 +338,77 @@ def evaluate(faq_dir: Path, cases_file: Path, as_json: bool, out: TextIO) -> int
                 f"  {r.case.location.line:>4}: {r.case.question!r}: {r.case.expect} -> {got}",
                 file=out,
             )
+    return 0
+
+
+def publish(
+    settings: Settings, update_id: str | None, dry_run: bool, status: bool, out: TextIO
+) -> int:
+    """`faqbot publish`: queue an update's alert for every subscriber, or show how it goes."""
+    import asyncio
+
+    from bot.outbox import PublishError
+
+    if not status and update_id is None:
+        print(
+            "Error: give the id of the update to publish (see 'faqbot publish --help')",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return asyncio.run(_publish(settings, update_id, dry_run, status, out))
+    except PublishError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+
+
+async def _publish(
+    settings: Settings, update_id: str | None, dry_run: bool, status: bool, out: TextIO
+) -> int:
+    from bot.outbox import Outbox, PublishError, alert_text
+    from bot.storage import Store
+    from bot.updates import UPDATES_FILE, find_update
+
+    async with Store(settings.database_path, hash_key=None) as store:
+        outbox = Outbox(store)
+        if status:
+            return _print_status(await outbox.statuses(update_id), update_id, out)
+        assert update_id is not None
+        update = find_update(settings.faq_dir, update_id)
+        if update is None:
+            raise PublishError(
+                f'there is no update "{update_id}" in {settings.faq_dir / UPDATES_FILE}: '
+                'check the id (it is the update\'s "id:" line), or add the update and run '
+                "`faqbot check`"
+            )
+        if dry_run:
+            count = await outbox.subscriber_count()
+            print(f'The alert for "{update.id}":\n\n{alert_text(update)}\n', file=out)
+            print(f"It would go to {_count(count, 'subscriber')}. Nothing was queued.", file=out)
+            return 0
+        recipients = await outbox.publish(update)
+    print(
+        f'Queued "{update.id}" for {_count(recipients, "subscriber")}. The running bot sends '
+        f"it within a few seconds; follow it with: faqbot publish --status {update.id}",
+        file=out,
+    )
+    return 0
+
+
+def _print_status(statuses: list[PublicationStatus], update_id: str | None, out: TextIO) -> int:
+    if not statuses:
+        if update_id is not None:
+            print(f'The update "{update_id}" has not been published.', file=out)
+            return 1
+        print("Nothing has been published yet.", file=out)
+        return 0
+    columns = ("queued", "delivered", "failed", "unsubscribed", "cancelled", "remaining")
+    print(f"{'update':<40} {'published (UTC)':<20} " + " ".join(columns) + "  rate", file=out)
+    for row in statuses:
+        counts = " ".join(f"{getattr(row, name):>{len(name)}}" for name in columns)
+        rate = f"{row.rate:.1f}/s" if row.rate is not None else "-"
+        published = f"{row.published_at:%Y-%m-%d %H:%M:%S}"
+        print(f"{row.update_id:<40} {published:<20} {counts}  {rate}", file=out)
     return 0
 
 

@@ -32,12 +32,19 @@ from bot.corpus import (
     SmalltalkRule,
     Synonym,
 )
+from bot.updates import UPDATES_FILE, ProgressUpdate
 
 MAX_MESSAGE_LENGTH = 4096  # Telegram refuses to send a longer message
 REVIEW_INTERVAL = timedelta(days=365)
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}[a-z0-9]")  # ids and topics; the schema says the same
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-UPDATES_KEY = "updates"  # a file holding only this key belongs to a later feature: skipped here
+UPDATES_KEY = "updates"  # the progress updates: the only section of updates.yaml
+# An update's id is typed in `faqbot publish ID`, so it may be as short as one character.
+UPDATE_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+MAX_TITLE_LENGTH = 200
+# The alert is the title, the summary, the link and a line on how to unsubscribe: all of it
+# must fit in one Telegram message.
+MAX_SUMMARY_LENGTH = 3000
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -105,6 +112,12 @@ MESSAGES = Shape(
     ("fallback", "suggest_intro", "empty", "too_long"),
     'the lines "fallback:", "suggest_intro:", "empty:" and "too_long:" indented under it',
 )
+UPDATE = Shape(
+    "an update",
+    ("id", "date", "title", "summary", "link", "published"),
+    ("id", "date", "title", "summary"),
+    '"- id: ..." followed by "date: ...", "title: ..." and "summary: ..." lines lined up with "id"',
+)
 # By the names of their definitions in faq.schema.json, so a test can keep the two in step.
 SHAPES = {
     "file": FILE,
@@ -114,6 +127,7 @@ SHAPES = {
     "safeguarding": SAFEGUARDING,
     "smalltalk_rule": SMALLTALK_RULE,
     "messages": MESSAGES,
+    "update": UPDATE,
 }
 
 
@@ -134,6 +148,25 @@ def load_corpus(directory: Path, *, today: date | None = None) -> Corpus:
         warnings=tuple(problem for problem in reading.problems if problem.is_warning),
         version=reading.version,
     )
+
+
+def read_updates(path: Path, *, today: date | None = None) -> list[ProgressUpdate]:
+    """The progress updates in `path` (faq/updates.yaml) in file order; [] when it is absent.
+
+    The same checks as `faqbot check`; raises `FaqError` listing every error in the file.
+    """
+    if not path.exists():
+        return []
+    reading = _Reading()
+    data = _read_bytes(path, reading)
+    text = _decode(path, data, reading) if data is not None else None
+    if text is not None:
+        _FileReader(path, text, reading, today or date.today()).read_updates_file()
+    _check_update_ids_unique(reading)
+    errors = [problem for problem in reading.problems if not problem.is_warning]
+    if errors:
+        raise FaqError(sorted(errors, key=lambda problem: problem.location.line))
+    return [draft.update for draft in reading.updates if draft.update is not None]
 
 
 def check_directory(directory: Path, *, today: date | None = None) -> list[Problem]:
@@ -179,6 +212,12 @@ class _SmalltalkDraft:
 
 
 @dataclass
+class _UpdateDraft:
+    id: _Placed[str] | None = None
+    update: ProgressUpdate | None = None  # None when it has errors
+
+
+@dataclass
 class _Reading:
     """What the folder holds so far.
 
@@ -190,6 +229,7 @@ class _Reading:
     entries: list[_EntryDraft] = field(default_factory=list)
     synonyms: list[_SynonymDraft] = field(default_factory=list)
     smalltalk: list[_SmalltalkDraft] = field(default_factory=list)
+    updates: list[_UpdateDraft] = field(default_factory=list)
     has_faqs_section: bool = False
     # Where each "safeguarding:" and "messages:" section is: the folder needs exactly one of each.
     safeguarding_sections: list[Location] = field(default_factory=list)
@@ -328,6 +368,7 @@ class _FileReader:
             )
             return True
         if [key.value for key, _ in root.value] == [UPDATES_KEY]:
+            self._read_updates(*root.value[0])
             return True
         sections = self._fields(root, FILE, owner="the file", extra_keys=(UPDATES_KEY,))
         if UPDATES_KEY in sections:
@@ -349,6 +390,25 @@ class _FileReader:
                 readers[name](key_node, value)
         return True
 
+    def read_updates_file(self) -> None:
+        """Read updates.yaml on its own, for the bot and `faqbot publish`."""
+        try:
+            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as error:
+            self.reading.error(*self._syntax_problem(error))
+            return
+        if root is None:
+            return  # an empty file: nothing published yet
+        if isinstance(root, MappingNode) and [key.value for key, _ in root.value] == [UPDATES_KEY]:
+            self._read_updates(*root.value[0])
+            return
+        self._error(
+            root,
+            f'the file must start with "{UPDATES_KEY}:" and a list of updates under it, and '
+            f"hold nothing else, but YAML read {_kind(root)} here: start it with "
+            f'"{UPDATES_KEY}:" and write each update below as {UPDATE.example}',
+        )
+
     def _syntax_problem(self, error: yaml.YAMLError) -> tuple[Location, str]:
         if isinstance(error, yaml.MarkedYAMLError):
             mark, message = _explain_syntax_error(error, self.lines)
@@ -365,6 +425,79 @@ class _FileReader:
         )
 
     # Sections
+
+    def _read_updates(self, key_node: Node, value: Node) -> None:
+        if self.path.name != UPDATES_FILE:
+            self._error(
+                key_node,
+                f'the bot reads progress updates only from {UPDATES_FILE}: move this "updates:" '
+                f"section to {UPDATES_FILE} in the same folder",
+            )
+            return
+        if isinstance(value, ScalarNode) and value.tag == _NULL:
+            return  # "updates:" with nothing under it yet
+        for item in self._items(key_node, value, '"updates"', must_have_items=False):
+            self._read_update(item)
+
+    def _read_update(self, node: Node) -> None:
+        owner = _update_owner(node)
+        fields = self._fields(node, UPDATE, owner=owner)
+        if not isinstance(node, MappingNode):
+            return
+        draft = _UpdateDraft()
+        self.reading.updates.append(draft)
+        update_id = self._text_of(fields, "id")
+        if update_id is not None and not UPDATE_ID.fullmatch(update_id):
+            self._error(fields["id"][1], _bad_update_id_message(update_id))
+            update_id = None
+        if update_id is not None:
+            draft.id = _Placed(update_id, self._at(fields["id"][1].start_mark))
+        published_on = self._date(fields["date"][1], '"date"') if "date" in fields else None
+        title = self._text_of(fields, "title")
+        if title is not None and len(title) > MAX_TITLE_LENGTH:
+            self._error(
+                fields["title"][1],
+                f'"title" is {len(title)} characters long: a title is a headline of at most '
+                f"{MAX_TITLE_LENGTH} characters, so shorten it and put the detail in "
+                '"summary"',
+            )
+            title = None
+        summary = self._text_of(fields, "summary", limit=MAX_SUMMARY_LENGTH)
+        link = self._text_of(fields, "link")
+        link_is_bad = "link" in fields and link is None
+        if link is not None and not re.match(r"https?://\S+$", link, re.IGNORECASE):
+            self._error(
+                fields["link"][1],
+                f'the link address "{link}" is not a web address: write it in full, '
+                "starting with https:// (or http://), with no spaces",
+            )
+            link_is_bad = True
+        published = self._flag(fields, "published")
+        if link_is_bad or None in (update_id, published_on, title, summary, published):
+            return
+        assert update_id and published_on and title and summary and published is not None
+        draft.update = ProgressUpdate(
+            id=update_id,
+            date=published_on,
+            title=title,
+            summary=summary,
+            link=link,
+            published=published,
+        )
+
+    def _flag(self, fields: _Fields, name: str) -> bool | None:
+        """A yes/no key: False when absent, None (after noting why) when not true or false."""
+        if name not in fields:
+            return False
+        node = fields[name][1]
+        if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
+            return node.value.lower() in ("true", "yes", "on")
+        self._error(
+            node,
+            f'"{name}" must be true or false: write "{name}: true" when residents were already '
+            "told about this update (it is then never sent as an alert), or delete the line",
+        )
+        return None
 
     def _read_entries(self, key_node: Node, value: Node) -> None:
         self.reading.has_faqs_section = True
@@ -759,6 +892,22 @@ def _check_across_files(reading: _Reading) -> None:
     _check_topic_dates_differ(reading)
     _check_synonyms(reading)
     _check_smalltalk_patterns_unique(reading)
+    _check_update_ids_unique(reading)
+
+
+def _check_update_ids_unique(reading: _Reading) -> None:
+    first_of: dict[str, Location] = {}
+    for draft in reading.updates:
+        if draft.id is None:
+            continue
+        if draft.id.value in first_of:
+            reading.error(
+                draft.id.location,
+                f'the update id "{draft.id.value}" is also used at {first_of[draft.id.value]}: '
+                "each update needs its own id, so change this one",
+            )
+        else:
+            first_of[draft.id.value] = draft.id.location
 
 
 def _check_sections_given_once(reading: _Reading) -> None:
@@ -1007,6 +1156,23 @@ def _bad_slug_message(key: str, value: str) -> str:
         f"and ending with a letter or digit: change it"
         + (f', for example to "{suggestion}"' if SLUG.fullmatch(suggestion) else "")
     )
+
+
+def _bad_update_id_message(value: str) -> str:
+    suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:64]
+    return (
+        f'the update id "{value}" must be 1 to 64 lowercase letters, digits and hyphens, '
+        "starting and ending with a letter or digit: change it"
+        + (f', for example to "{suggestion}"' if UPDATE_ID.fullmatch(suggestion) else "")
+    )
+
+
+def _update_owner(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if key.value == "id" and isinstance(value, ScalarNode) and value.value.strip():
+                return f'the update "{value.value.strip()}"'
+    return "this update"
 
 
 def _empty_text_message(label: str, is_item: bool) -> str:

@@ -58,6 +58,22 @@ class Settings:
     # Per-request timeouts of the HTTP client, in seconds.
     request_timeout: float = 10.0
     log_message_text: bool = False
+    # Alerts: messages a second in all and to one chat (FAQBOT_SEND_RATE="30,1"; Telegram's free
+    # limits), alerts sent at once (each holds one of the HTTP connections), attempts after
+    # timeouts and 5xx (waiting alert_backoff, 2 x alert_backoff, ...), and how often the
+    # outbox is looked at for alerts published by `faqbot publish`.
+    send_rate: float = 30.0
+    send_rate_per_chat: float = 1.0
+    alert_concurrency: int = 4
+    alert_attempts: int = 5
+    alert_backoff: float = 2.0
+    outbox_poll_interval: float = 1.0
+    # Logged questions and votes older than this many days are deleted.
+    retention_days: int = 180
+    # The weekly digest to the admins: ISO weekday (1 = Monday) and hour, London time.
+    # digest_weekday None: no digest.
+    digest_weekday: int | None = 1
+    digest_hour: int = 9
 
     @property
     def heartbeat_file(self) -> Path:
@@ -140,6 +156,10 @@ class Settings:
             hash_key=get("FAQBOT_HASH_KEY"),
             heartbeat_path=Path(heartbeat) if heartbeat else None,
             log_message_text=_parse_flag("FAQBOT_LOG_MESSAGE_TEXT", get("FAQBOT_LOG_MESSAGE_TEXT")),
+            **_parse_send_rate(get("FAQBOT_SEND_RATE")),
+            retention_days=_parse_retention(get("FAQBOT_RETENTION_DAYS")),
+            digest_weekday=_parse_weekday(get("FAQBOT_DIGEST_DAY")),
+            digest_hour=_parse_hour(get("FAQBOT_DIGEST_HOUR")),
         )
 
 
@@ -168,6 +188,61 @@ def _parse_port(value: str | None) -> int:
             f"FAQBOT_WEBHOOK_PORT is {value!r} - it must be a port number, like 8443"
         )
     return int(value)
+
+
+def _parse_retention(value: str | None) -> int:
+    if value is None:
+        return Settings.retention_days
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(
+            f"FAQBOT_RETENTION_DAYS is {value!r} - it must be a whole number of days, like 180"
+        )
+    return int(value)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _parse_weekday(value: str | None) -> int | None:
+    if value is None:
+        return Settings.digest_weekday
+    if value.lower() in ("off", "none", "never"):
+        return None
+    for number, day in enumerate(WEEKDAYS, 1):
+        if len(value) >= 3 and day.startswith(value.lower()):
+            return number
+    raise SettingsError(
+        f"FAQBOT_DIGEST_DAY is {value!r} - set a day of the week, like monday, or off"
+    )
+
+
+def _parse_hour(value: str | None) -> int:
+    if value is None:
+        return Settings.digest_hour
+    if not value.isdigit() or not 0 <= int(value) <= 23:
+        raise SettingsError(
+            f"FAQBOT_DIGEST_HOUR is {value!r} - set an hour from 0 to 23 (London time), like 9"
+        )
+    return int(value)
+
+
+def _parse_send_rate(value: str | None) -> dict[str, float]:
+    """FAQBOT_SEND_RATE: "30" (messages a second in all) or "30,1" (and to each chat)."""
+    if value is None:
+        return {}
+    parts = [part.strip() for part in value.split(",")]
+    try:
+        rates = [float(part) for part in parts]
+    except ValueError:
+        rates = []
+    if len(rates) not in (1, 2) or not all(0 < rate <= 1000 for rate in rates):
+        raise SettingsError(
+            f"FAQBOT_SEND_RATE is {value!r} - give messages a second in all, optionally with "
+            "messages a second to one chat, like 30 or 30,1 (Telegram's free limits)"
+        )
+    if len(rates) == 1:
+        return {"send_rate": rates[0]}
+    return {"send_rate": rates[0], "send_rate_per_chat": rates[1]}
 
 
 def _parse_flag(name: str, value: str | None) -> bool:

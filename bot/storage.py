@@ -1,8 +1,12 @@
-"""What the bot remembers about residents: subscriptions and feedback votes, in one SQLite file.
+"""What the bot remembers: subscriptions, feedback votes and the question log, in one SQLite file.
 
 Users appear only as a keyed hash of their Telegram id, except where the real id is needed to
 deliver something: a subscription keeps the chat id alerts go to. `forget` removes every row
 about a user. The file is in WAL mode so `faqbot` commands can read it while the bot writes.
+
+The question log keeps what the FAQ could not answer, already redacted (bot.redaction), so
+staff can improve it; `daily_counts` keeps how often each outcome and entry came up, as numbers
+only. Safeguarding messages are only counted there, never stored.
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import os
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -39,6 +47,58 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_hash, chat_hash, message_id)
     );
     CREATE INDEX votes_by_entry ON votes (entry_id);
+    """,
+    # 2: the question log, outcome counts, weekly digests; votes point at the question behind them
+    """
+    CREATE TABLE asked (
+        id INTEGER PRIMARY KEY,
+        asked_at TEXT NOT NULL,            -- UTC, ISO 8601
+        outcome TEXT NOT NULL,             -- unanswered, suggest, or not_helpful (a vote)
+        question TEXT NOT NULL,            -- redacted before it was written, never the original
+        candidates TEXT NOT NULL,          -- JSON [[entry id, score], ...], best first
+        entry_id TEXT,                     -- not_helpful: the entry the resident voted down
+        chat_type TEXT NOT NULL,
+        corpus_version TEXT NOT NULL,      -- which FAQ content the question was matched against
+        user_hash TEXT NOT NULL
+    );
+    CREATE INDEX asked_by_time ON asked (asked_at);
+    CREATE INDEX asked_by_user ON asked (user_hash);
+    CREATE TABLE daily_counts (
+        day TEXT NOT NULL,                 -- UTC date
+        entry_id TEXT NOT NULL,            -- '' when no entry was given
+        outcome TEXT NOT NULL,             -- answer, choice, suggest, unanswered, safeguarding...
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, entry_id, outcome)
+    ) WITHOUT ROWID;
+    CREATE TABLE digests_sent (
+        week TEXT PRIMARY KEY,             -- ISO week, like 2025-W07
+        sent_at TEXT NOT NULL
+    );
+    ALTER TABLE votes ADD COLUMN question_id INTEGER REFERENCES asked (id) ON DELETE SET NULL;
+    """,
+    # 3: the outbox of progress-update alerts (bot.outbox): a publication, a delivery per chat
+    """
+    CREATE TABLE publications (
+        update_id TEXT PRIMARY KEY,        -- the id in faq/updates.yaml: published at most once
+        alert TEXT NOT NULL,               -- the message each subscriber gets, as queued
+        published_at TEXT NOT NULL,
+        recipients INTEGER NOT NULL        -- how many were subscribed when it was published
+    );
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        update_id TEXT NOT NULL REFERENCES publications (update_id),
+        -- NULL once the chat unsubscribes or is forgotten: an alert not yet sent is dropped
+        chat_id INTEGER REFERENCES subscriptions (chat_id) ON DELETE SET NULL,
+        state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'delivered', 'failed', 'unsubscribed')),
+        attempts INTEGER NOT NULL DEFAULT 0,   -- failed attempts so far
+        retry_at REAL NOT NULL DEFAULT 0,      -- Unix time before which it is not tried again
+        finished_at REAL,                      -- Unix time it was delivered or given up on
+        error TEXT                             -- why it failed, for `faqbot publish --status`
+    );
+    CREATE INDEX deliveries_queued ON deliveries (retry_at, id) WHERE state = 'queued';
+    CREATE INDEX deliveries_by_update ON deliveries (update_id, state);
+    CREATE INDEX deliveries_by_chat ON deliveries (chat_id);
     """,
 )
 
@@ -69,6 +129,67 @@ class VoteCount:
     not_helpful: int
 
 
+@dataclass(eq=False)
+class LoggedQuestion:
+    """One row of the question log. `question` must already be redacted."""
+
+    asked_at: datetime
+    outcome: str
+    question: str
+    candidates: tuple[tuple[str, float], ...]
+    chat_type: str
+    corpus_version: str
+    user_hash: str
+    entry_id: str | None = None
+    id: int | None = None  # set once the row is written
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    entry_id: str  # '' when the outcome has no entry
+    outcome: str
+    count: int
+
+
+# Writes of the question log, applied together by `Store.write` in one transaction.
+
+
+@dataclass(frozen=True)
+class LogQuestion:
+    question: LoggedQuestion
+
+
+@dataclass(frozen=True)
+class DeleteQuestion:
+    """A logged suggestion the resident then resolved by pressing one of its choices."""
+
+    question: LoggedQuestion
+
+
+@dataclass(frozen=True)
+class CountOutcome:
+    day: date
+    entry_id: str
+    outcome: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class RecordVote:
+    """A vote; a "not helpful" one brings the question that led to the answer, if known."""
+
+    user_hash: str
+    chat_hash: str
+    message_id: int
+    entry_id: str
+    helpful: bool
+    voted_at: datetime
+    question: LoggedQuestion | None = field(default=None)
+
+
+Write = LogQuestion | DeleteQuestion | CountOutcome | RecordVote
+
+
 def load_or_create_hash_key(path: Path) -> bytes:
     """The key for user hashes, generated once and kept in `path` (readable by its owner only)."""
     if path.exists():
@@ -85,15 +206,22 @@ def load_or_create_hash_key(path: Path) -> bytes:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return _timestamp(datetime.now(UTC))
+
+
+def _timestamp(moment: datetime) -> str:
+    """UTC, to the second: stored timestamps compare correctly as text."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class Store:
     """The bot's SQLite database. Call `open()` before use and `close()` when done."""
 
-    def __init__(self, path: Path, hash_key: bytes):
+    def __init__(self, path: Path, hash_key: bytes | None, busy_timeout: float = 5.0):
+        # hash_key None: a staff tool that only reads, and never needs to hash a user.
         self.path = path
         self._hash_key = hash_key
+        self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         # Writes take turns, so a statement from one handler never lands inside another's
         # transaction (the connection is shared by every handler).
@@ -105,10 +233,12 @@ class Store:
         db = await aiosqlite.connect(self.path, isolation_level=None)
         try:
             # busy_timeout first: the CLI may hold a lock while the bot starts.
-            await db.execute("PRAGMA busy_timeout = 5000")
+            await db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows (forgotten users, purged questions) are overwritten, not left behind.
+            await db.execute("PRAGMA secure_delete = ON")
             await self._migrate(db)
         except BaseException:
             await db.close()
@@ -147,8 +277,26 @@ class Store:
             raise RuntimeError("Store.open() must be awaited before the store is used")
         return self._db
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction, all or nothing, for modules with tables of their own (outbox).
+
+        It takes its turn with the store's other writes, as they share the connection.
+        """
+        async with self._write_lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                await self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    await self.db.execute("ROLLBACK")
+                raise
+
     def user_hash(self, user_id: int) -> str:
         """The keyed hash that stands for a Telegram user (or chat) in the database."""
+        if self._hash_key is None:
+            raise StoreError("this store was opened without the hash key, so it cannot hash users")
         return hmac.new(self._hash_key, str(user_id).encode(), hashlib.sha256).hexdigest()
 
     async def schema_version(self) -> int:
@@ -225,11 +373,12 @@ class Store:
             rows = await cursor.fetchall()
         return [Vote(row[0], bool(row[1]), datetime.fromisoformat(row[2])) for row in rows]
 
-    async def vote_counts(self) -> list[VoteCount]:
-        """Helpful and not-helpful votes per FAQ entry, most voted first."""
+    async def vote_counts(self, since: datetime | None = None) -> list[VoteCount]:
+        """Helpful and not-helpful votes per FAQ entry (cast since `since`), most voted first."""
         async with self.db.execute(
-            "SELECT entry_id, SUM(helpful), SUM(1 - helpful) FROM votes GROUP BY entry_id"
-            " ORDER BY COUNT(*) DESC, entry_id"
+            "SELECT entry_id, SUM(helpful), SUM(1 - helpful) FROM votes WHERE voted_at >= ?"
+            " GROUP BY entry_id ORDER BY COUNT(*) DESC, entry_id",
+            (_timestamp(since) if since is not None else "",),
         ) as cursor:
             rows = await cursor.fetchall()
         return [VoteCount(row[0], row[1], row[2]) for row in rows]
@@ -242,6 +391,7 @@ class Store:
         statements = (
             ("DELETE FROM subscriptions WHERE user_hash = ? OR chat_id = ?", (user_hash, user_id)),
             ("DELETE FROM votes WHERE user_hash = ?", (user_hash,)),
+            ("DELETE FROM asked WHERE user_hash = ?", (user_hash,)),
         )
         deleted = 0
         async with self._write_lock:
@@ -254,7 +404,182 @@ class Store:
             except BaseException:
                 await self.db.execute("ROLLBACK")
                 raise
+        await self._erase_deleted_rows()
         return deleted
+
+    # The question log
+
+    async def write(self, writes: Sequence[Write]) -> None:
+        """Apply the question log's writes in one transaction: all of them, or none.
+
+        Raises sqlite3.OperationalError when the database is locked, full or read-only; the
+        caller keeps the writes and tries again. A write the database refuses for good (a
+        constraint) is skipped, so one bad row cannot hold up the rest for ever.
+        """
+        written: list[tuple[LoggedQuestion, int]] = []
+        async with self._write_lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for item in writes:
+                    try:
+                        await self._apply(item, written)
+                    except sqlite3.IntegrityError:
+                        continue
+                await self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    await self.db.execute("ROLLBACK")
+                raise
+        for question, row_id in written:
+            question.id = row_id
+        if any(isinstance(item, DeleteQuestion | RecordVote) for item in writes):
+            await self._erase_deleted_rows()
+
+    async def _erase_deleted_rows(self) -> None:
+        """Copy the WAL into the file and empty it, so deleted text is left in neither.
+
+        secure_delete zeroes a deleted row in the page's new version, but the WAL still holds
+        the old version until a checkpoint. If a reader keeps the checkpoint from finishing,
+        the next one erases the rest.
+        """
+        async with self._write_lock:
+            await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def _apply(self, item: Write, written: list[tuple[LoggedQuestion, int]]) -> None:
+        if isinstance(item, LogQuestion):
+            written.append((item.question, await self._insert_question(item.question)))
+        elif isinstance(item, DeleteQuestion):
+            # The suggestion may have been written in this same transaction.
+            row_id = item.question.id
+            for question, row in written:
+                if question is item.question:
+                    row_id = row
+            if row_id is not None:
+                await self.db.execute("DELETE FROM asked WHERE id = ?", (row_id,))
+        elif isinstance(item, CountOutcome):
+            await self.db.execute(
+                "INSERT INTO daily_counts (day, entry_id, outcome, count) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (day, entry_id, outcome)"
+                " DO UPDATE SET count = count + excluded.count",
+                (item.day.isoformat(), item.entry_id, item.outcome, item.count),
+            )
+        else:
+            await self._apply_vote(item, written)
+
+    async def _apply_vote(
+        self, vote: RecordVote, written: list[tuple[LoggedQuestion, int]]
+    ) -> None:
+        key = (vote.user_hash, vote.chat_hash, vote.message_id)
+        # A vote replaces the one before it, and so does the question a "not helpful" brought.
+        await self.db.execute(
+            "DELETE FROM asked WHERE id = (SELECT question_id FROM votes"
+            " WHERE user_hash = ? AND chat_hash = ? AND message_id = ?)",
+            key,
+        )
+        question_id = None
+        if vote.question is not None and not vote.helpful:
+            question_id = await self._insert_question(vote.question)
+            written.append((vote.question, question_id))
+        await self.db.execute(
+            "INSERT INTO votes (user_hash, chat_hash, message_id, entry_id, helpful, voted_at,"
+            " question_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_hash, chat_hash, message_id) DO UPDATE SET"
+            " entry_id = excluded.entry_id, helpful = excluded.helpful,"
+            " voted_at = excluded.voted_at, question_id = excluded.question_id",
+            (*key, vote.entry_id, int(vote.helpful), _timestamp(vote.voted_at), question_id),
+        )
+
+    async def _insert_question(self, question: LoggedQuestion) -> int:
+        cursor = await self.db.execute(
+            "INSERT INTO asked (asked_at, outcome, question, candidates, entry_id, chat_type,"
+            " corpus_version, user_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                _timestamp(question.asked_at),
+                question.outcome,
+                question.question,
+                json.dumps([[entry_id, score] for entry_id, score in question.candidates]),
+                question.entry_id,
+                question.chat_type,
+                question.corpus_version,
+                question.user_hash,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def logged_questions(
+        self, since: datetime, outcomes: Sequence[str] = ("unanswered", "suggest")
+    ) -> list[LoggedQuestion]:
+        """The logged questions asked since `since` with one of `outcomes`, oldest first."""
+        placeholders = ", ".join("?" for _ in outcomes)
+        async with self.db.execute(
+            "SELECT id, asked_at, outcome, question, candidates, entry_id, chat_type,"
+            f" corpus_version, user_hash FROM asked WHERE asked_at >= ? AND outcome IN"
+            f" ({placeholders}) ORDER BY asked_at, id",
+            (_timestamp(since), *outcomes),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            LoggedQuestion(
+                id=row[0],
+                asked_at=datetime.fromisoformat(row[1]),
+                outcome=row[2],
+                question=row[3],
+                candidates=tuple((entry_id, score) for entry_id, score in json.loads(row[4])),
+                entry_id=row[5],
+                chat_type=row[6],
+                corpus_version=row[7],
+                user_hash=row[8],
+            )
+            for row in rows
+        ]
+
+    async def outcome_counts(self, since: date) -> list[OutcomeCount]:
+        """How often each outcome (and entry) came up from the day `since` on, most first."""
+        async with self.db.execute(
+            "SELECT entry_id, outcome, SUM(count) FROM daily_counts WHERE day >= ?"
+            " GROUP BY entry_id, outcome ORDER BY SUM(count) DESC, outcome, entry_id",
+            (since.isoformat(),),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [OutcomeCount(row[0], row[1], row[2]) for row in rows]
+
+    async def purge(self, before: datetime) -> int:
+        """Delete logged questions and votes older than `before`; returns how many rows.
+
+        The daily counts stay: they are numbers with no user in them, and keep `faqbot stats`
+        meaningful over a longer period.
+        """
+        deleted = 0
+        async with self._write_lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for table, column in (("asked", "asked_at"), ("votes", "voted_at")):
+                    cursor = await self.db.execute(
+                        f"DELETE FROM {table} WHERE {column} < ?", (_timestamp(before),)
+                    )
+                    deleted += cursor.rowcount
+                await self.db.execute("COMMIT")
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+        await self._erase_deleted_rows()
+        return deleted
+
+    # Weekly digest
+
+    async def claim_digest_week(self, week: str) -> bool:
+        """Mark the digest of `week` ("2025-W07") as sent; False if it already was.
+
+        Claimed before sending, so a restart in the middle can never send a week twice.
+        """
+        async with self._write_lock:
+            cursor = await self.db.execute(
+                "INSERT INTO digests_sent (week, sent_at) VALUES (?, ?)"
+                " ON CONFLICT (week) DO NOTHING",
+                (week, _now()),
+            )
+        return cursor.rowcount == 1
 
 
 async def _user_version(db: aiosqlite.Connection) -> int:

@@ -20,10 +20,18 @@ from typing import Any
 
 import aiohttp
 import certifi
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -37,14 +45,17 @@ from telegram.ext import (
 from telegram.request import BaseRequest, RequestData
 
 from bot.answering import Responder
+from bot.broadcast import DELIVERED, Broadcaster, Outcome, Pacer, Send, SendRate, SendResult
 from bot.corpus import FaqError
 from bot.event_log import configure_logging, log_event
 from bot.formatting import split_text
 from bot.health import Heartbeat
+from bot.outbox import Outbox
 from bot.reload import FaqWatcher
-from bot.retry import RetryingRateLimiter
+from bot.retry import RetryingRateLimiter, retry_after_seconds
 from bot.settings import Settings
 from bot.storage import Store, StoreError, load_or_create_hash_key
+from bot.telegram_admin import AdminTools
 from bot.telegram_handlers import ADDRESSED_TO_BOT, NOT_TEXT, QUESTION, ResidentHandlers, escape
 from bot.telegram_wording import COMMANDS, RELOAD_FAILED
 
@@ -166,6 +177,57 @@ class HeartbeatRequest(AiohttpRequest):
         return status, payload
 
 
+def alert_sender(bot: Bot) -> Send:
+    """Sends one alert through the Bot API and says, as a SendResult, how it went."""
+
+    async def send(chat_id: int, text: str) -> SendResult:
+        try:
+            # One attempt: the broadcaster retries, and pauses every alert on a 429.
+            await bot.send_message(chat_id, text, rate_limit_args=ALERT_ATTEMPTS)
+        except RetryAfter as error:
+            return SendResult(Outcome.RATE_LIMITED, str(error), retry_after_seconds(error))
+        except Forbidden as error:  # blocked, deactivated, never started the bot
+            return SendResult(Outcome.GONE, str(error))
+        except BadRequest as error:
+            gone = "chat not found" in str(error).lower()
+            return SendResult(Outcome.GONE if gone else Outcome.REJECTED, str(error))
+        except (TimedOut, NetworkError) as error:  # 5xx arrive as NetworkError
+            return SendResult(Outcome.TRANSIENT, f"{type(error).__name__}: {error}")
+        return DELIVERED
+
+    return send
+
+
+# rate_limit_args of an alert's sendMessage: one attempt, which also tells the limiter below it
+# is an alert and not a reply.
+ALERT_ATTEMPTS = 1
+
+
+class ReplyFirstLimiter(RetryingRateLimiter):
+    """Every message that is not an alert (a reply to a resident) takes the broadcast's next turn.
+
+    Replies are sent at once; the broadcast waits one turn longer for each, so together they
+    stay within the overall rate and residents are not queued behind thousands of alerts.
+    """
+
+    pacer: Pacer | None = None
+
+    async def process_request(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if self.pacer is not None and rate_limit_args != ALERT_ATTEMPTS and "chat_id" in data:
+            self.pacer.give_way()
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
 class BotServices:
     """What the bot runs besides its handlers: the store, the FAQ watcher, the heartbeat."""
 
@@ -181,14 +243,27 @@ class BotServices:
         self.heartbeat = heartbeat
         self.limiter = limiter
         self.watcher: FaqWatcher[Responder] | None = None
+        self.admin = AdminTools(
+            handlers.store,
+            settings,
+            entry_ids=lambda: [entry.id for entry in self.handlers.responder.corpus.entries],
+        )
         self._tasks: list[asyncio.Task[None]] = []
+        self.broadcaster: Broadcaster | None = None
+        self._broadcasting: asyncio.Task[None] | None = None
         self.handle_stop_signals = False
 
     async def start(self, application: Application) -> None:
         """Open the store, register the commands, start watching faq/ (the app's post_init)."""
         await self.handlers.store.open()
+        self._start_broadcasting(application)
+        self.handlers.question_log.start()
         await application.bot.set_my_commands(
             [BotCommand(name, description) for name, description in COMMANDS]
+        )
+        await self.admin.show_commands_to_admins(application.bot)
+        self._tasks.append(
+            asyncio.create_task(self.admin.send_digests(application.bot), name="digest")
         )
         self.watcher = FaqWatcher(
             self.settings.faq_dir,
@@ -220,8 +295,35 @@ class BotServices:
             with suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.handlers.question_log.close()  # one last try at writing what is queued
+        await self.stop_broadcasting(application)
         await self.handlers.store.close()
         log_event("stopped")
+
+    def _start_broadcasting(self, application: Application) -> None:
+        settings = self.settings
+        self.broadcaster = Broadcaster(
+            Outbox(self.handlers.store),
+            alert_sender(application.bot),
+            SendRate(settings.send_rate, settings.send_rate_per_chat),
+            concurrency=settings.alert_concurrency,
+            attempts=settings.alert_attempts,
+            backoff=settings.alert_backoff,
+            poll_interval=settings.outbox_poll_interval,
+        )
+        if isinstance(self.limiter, ReplyFirstLimiter):
+            self.limiter.pacer = self.broadcaster.pacer
+        self._broadcasting = asyncio.create_task(self.broadcaster.run(), name="broadcaster")
+
+    async def stop_broadcasting(self, application: Application) -> None:
+        """Let the alerts in flight finish and record them (the app's post_stop).
+
+        Before the app shuts down its HTTP connections, which post_shutdown comes after.
+        """
+        if self.broadcaster is not None and self._broadcasting is not None:
+            self.broadcaster.stop()
+            await self._broadcasting
+            self._broadcasting = None
 
     async def beat(self, update: object, context: object) -> None:
         """Every update received shows the bot is alive (webhook mode has no polls)."""
@@ -271,7 +373,7 @@ def build_application(settings: Settings, responder: Responder) -> FaqBotApplica
     store = Store(settings.database_path, hash_key)
     handlers = ResidentHandlers(responder, store, settings)
     heartbeat = Heartbeat(settings.heartbeat_file)
-    limiter = RetryingRateLimiter(settings.retry_attempts, settings.retry_backoff)
+    limiter = ReplyFirstLimiter(settings.retry_attempts, settings.retry_backoff)
     services = BotServices(settings, handlers, heartbeat, limiter)
     timeout = settings.request_timeout
     application = (
@@ -291,6 +393,7 @@ def build_application(settings: Settings, responder: Responder) -> FaqBotApplica
         .request(AiohttpRequest(settings.connection_pool_size, timeout))
         .get_updates_request(HeartbeatRequest(heartbeat, connection_pool_size=2, timeout=timeout))
         .post_init(services.start)
+        .post_stop(services.stop_broadcasting)
         .post_shutdown(services.stop)
         .application_class(FaqBotApplication, kwargs={"services": services})
         .build()
@@ -311,6 +414,7 @@ def build_application(settings: Settings, responder: Responder) -> FaqBotApplica
             CommandHandler("unsubscribe", handlers.unsubscribe),
             CommandHandler("privacy", handlers.privacy),
             CommandHandler("forget", handlers.forget),
+            *services.admin.handlers(),
             MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, handlers.unknown_command),
             MessageHandler(QUESTION, handlers.question),
             MessageHandler(NOT_TEXT, handlers.not_text),
@@ -357,6 +461,8 @@ async def running(application: Application, settings: Settings) -> AsyncIterator
                     await application.updater.stop()
                 if application.running:
                     await application.stop()
+                if application.post_stop is not None:
+                    await application.post_stop(application)
     finally:
         await application.post_shutdown(application)
 

@@ -25,6 +25,7 @@ from bot.browsing import Page, entries_tagged, page_of, topic_tags
 from bot.event_log import log_event
 from bot.flood import FloodGuard, Verdict
 from bot.formatting import decode_callback, encode_callback, render_reply_html, split_text
+from bot.question_log import QuestionLog
 from bot.reply import Reply
 from bot.settings import Settings
 from bot.storage import Store
@@ -97,12 +98,17 @@ class ResidentHandlers:
         store: Store,
         settings: Settings,
         flood_guard: FloodGuard | None = None,
+        question_log: QuestionLog | None = None,
     ):
         # Replaced whole when an edit to the FAQ folder loads (BotServices._use_responder).
         self.responder = responder
         self.store = store
         self.settings = settings
         self.flood_guard = flood_guard or FloodGuard(settings.flood_limit, settings.flood_window)
+        # Records questions in the background: a database fault never holds up a reply.
+        self.question_log = question_log or QuestionLog(
+            store, retention_days=settings.retention_days
+        )
 
     # -- Event logging ----------------------------------------------------------------------
 
@@ -157,6 +163,15 @@ class ResidentHandlers:
             reply = self.responder.respond(user=self._user_key(update), text=text)
             await self._send_reply(message.reply_text, reply)
             event.fields.update(outcome=str(reply.outcome), entry=reply.entry_id)
+            if update.effective_user is not None:
+                self.question_log.record(
+                    user_id=update.effective_user.id,
+                    chat_id=message.chat.id,
+                    chat_type=message.chat.type,
+                    text=text,
+                    reply=reply,
+                    corpus_version=self.responder.corpus.version,
+                )
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos, stickers, voice and the like: say that only text is read."""
@@ -177,6 +192,9 @@ class ResidentHandlers:
             reply = self.responder.answer_entry(decoded[1])
             await self._send_reply(partial(context.bot.send_message, query.message.chat.id), reply)
             event.fields.update(outcome=str(reply.outcome), entry=reply.entry_id)
+            self.question_log.choice_pressed(
+                user_id=query.from_user.id, chat_id=query.message.chat.id, entry_id=decoded[1]
+            )
 
     async def vote_pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Helpful / Not helpful under an answer: store the vote (a second one replaces it)."""
@@ -189,13 +207,16 @@ class ResidentHandlers:
                 await query.answer(STALE_BUTTON)
                 event.fields["outcome"] = "stale"
                 return
-            await self.store.record_vote(
+            # Queued and written at once, or retried later: a locked database must not cost
+            # the resident their thanks.
+            self.question_log.vote(
                 user_id=query.from_user.id,
                 chat_id=query.message.chat.id,
                 message_id=query.message.message_id,
                 entry_id=entry_id,
                 helpful=vote == "1",
             )
+            await self.question_log.write_now()
             await query.answer(VOTE_THANKS)
             event.fields.update(outcome="helpful" if vote == "1" else "not_helpful", entry=entry_id)
 
@@ -278,7 +299,9 @@ class ResidentHandlers:
 
     async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         with self._event(update, "privacy"):
-            await self._send_text(update.effective_message, PRIVACY)
+            await self._send_text(
+                update.effective_message, PRIVACY.format(days=self.settings.retention_days)
+            )
 
     async def updates(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/updates: the latest progress updates, newest first."""

@@ -115,6 +115,8 @@ def bot_settings(tmp_path: Path, fake_telegram: FakeTelegram, telegram_faq_dir: 
         retry_attempts=4,
         retry_backoff=0.01,
         request_timeout=2.0,
+        # No weekly digest unless a test asks for one: it would message the admin at start-up.
+        digest_weekday=None,
     )
 
 

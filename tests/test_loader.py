@@ -219,17 +219,53 @@ def test_warnings_do_not_stop_loading_and_end_up_in_the_corpus(tmp_path: Path) -
     ]
 
 
-def test_a_file_whose_only_key_is_updates_is_skipped_silently(tmp_path: Path) -> None:
+def test_updates_yaml_is_checked_with_the_faq_but_adds_no_entries(tmp_path: Path) -> None:
     folder = faq_folder(
         tmp_path,
         {
             "ofsted.yaml": WHAT_IS_OFSTED,
-            "updates.yaml": "updates:\n  - anything: the later feature decides\n",
+            "updates.yaml": "updates:\n"
+            "  - {id: rated-good, date: 2024-12-03, title: Rated good, summary: Good.}\n",
         },
     )
 
     assert check_directory(folder, today=TODAY) == []
     assert [entry.id for entry in load_corpus(folder, today=TODAY).entries] == ["what-is-ofsted"]
+
+
+def test_a_mistake_in_updates_yaml_is_listed_with_the_faq_problems(tmp_path: Path) -> None:
+    folder = faq_folder(
+        tmp_path,
+        {
+            "ofsted.yaml": WHAT_IS_OFSTED,
+            "updates.yaml": "updates:\n  - id: rated-good\n    date: 2024-12-03\n"
+            "    title: Rated good\n    sumary: Good.\n",
+        },
+    )
+
+    problems = check_directory(folder, today=TODAY)
+
+    assert [(where(problem), problem.message) for problem in problems] == [
+        (
+            "updates.yaml:2",
+            'the update "rated-good" has no "summary": add a "summary:" line to '
+            "it, lined up with its other keys",
+        ),
+        (
+            "updates.yaml:5",
+            '"sumary" is not a key an update can have - did you mean "summary"? '
+            "Correct the spelling",
+        ),
+    ]
+
+
+def test_updates_outside_updates_yaml_are_an_error(tmp_path: Path) -> None:
+    folder = faq_folder(tmp_path, {"ofsted.yaml": WHAT_IS_OFSTED, "news.yaml": "updates: []\n"})
+
+    [error] = errors(folder)
+
+    assert where(error) == "news.yaml:1"
+    assert 'move this "updates:" section to updates.yaml' in error.message
 
 
 def test_updates_next_to_other_sections_is_an_error(tmp_path: Path) -> None:

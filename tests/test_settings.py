@@ -134,3 +134,33 @@ EMPTY=
 def test_a_broken_dotenv_line_is_reported_with_its_line_number(text, complaint):
     with pytest.raises(SettingsError, match=complaint.replace('"', ".")):
         parse_dotenv(text)
+
+
+def test_retention_and_the_weekly_digest_are_read_and_default_sensibly():
+    defaults = from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert (defaults.retention_days, defaults.digest_weekday, defaults.digest_hour) == (180, 1, 9)
+    settings = from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "FAQBOT_RETENTION_DAYS": "90",
+            "FAQBOT_DIGEST_DAY": "Friday",
+            "FAQBOT_DIGEST_HOUR": "16",
+        }
+    )
+    assert (settings.retention_days, settings.digest_weekday, settings.digest_hour) == (90, 5, 16)
+    off = from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "FAQBOT_DIGEST_DAY": "off"})
+    assert off.digest_weekday is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("FAQBOT_RETENTION_DAYS", "0", "whole number of days"),
+        ("FAQBOT_RETENTION_DAYS", "six months", "whole number of days"),
+        ("FAQBOT_DIGEST_DAY", "someday", "day of the week"),
+        ("FAQBOT_DIGEST_HOUR", "25", "hour from 0 to 23"),
+    ],
+)
+def test_bad_retention_and_digest_settings_say_what_to_set(name, value, complaint):
+    with pytest.raises(SettingsError, match=complaint):
+        from_env({"TELEGRAM_BOT_TOKEN": TOKEN, name: value})

@@ -1,4 +1,5 @@
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,35 @@ def test_the_hash_key_is_generated_once_and_kept_private(tmp_path: Path):
 async def test_using_the_store_before_opening_it_says_so(tmp_path: Path):
     with pytest.raises(RuntimeError, match="open"):
         await Store(tmp_path / "x.sqlite3", KEY).is_subscribed(1)
+
+
+async def test_a_version_1_database_gets_the_question_log_and_keeps_its_votes(tmp_path: Path):
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
+        db.execute("INSERT INTO subscriptions VALUES (42, 'someone', '2025-01-01T00:00:00+00:00')")
+        db.execute(
+            "INSERT INTO votes VALUES ('someone', 'chat', 7, 'rating-2024', 0,"
+            " '2025-01-02T00:00:00+00:00')"
+        )
+    async with Store(path, KEY) as store:
+        assert await store.schema_version() == SCHEMA_VERSION >= 2
+        assert [s.chat_id for s in await store.subscriptions()] == [42]
+        counts = await store.vote_counts()
+        assert [(c.entry_id, c.helpful, c.not_helpful) for c in counts] == [("rating-2024", 0, 1)]
+        assert await store.logged_questions(since=datetime(2000, 1, 1, tzinfo=UTC)) == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT question_id FROM votes").fetchall() == [(None,)]
+
+
+async def test_a_store_opened_without_the_hash_key_reads_but_cannot_hash(tmp_path: Path):
+    async with Store(tmp_path / "bot.sqlite3", None) as store:
+        assert await store.vote_counts() == []
+        with pytest.raises(StoreError, match="hash key"):
+            store.user_hash(1)
+
+
+async def test_each_iso_week_s_digest_can_be_claimed_once(store: Store):
+    assert await store.claim_digest_week("2025-W07") is True
+    assert await store.claim_digest_week("2025-W07") is False
+    assert await store.claim_digest_week("2025-W08") is True

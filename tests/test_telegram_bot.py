@@ -224,7 +224,9 @@ async def test_start_explains_the_bot_and_gives_the_emergency_contacts(start_bot
     assert "020 8255 2888" in welcome.text
 
 
-@pytest.mark.parametrize(("command", "reply"), [("help", HELP), ("privacy", PRIVACY)])
+@pytest.mark.parametrize(
+    ("command", "reply"), [("help", HELP), ("privacy", PRIVACY.format(days=180))]
+)
 async def test_help_and_privacy_say_what_they_should(start_bot, fake_telegram, command, reply):
     async with start_bot():
         fake_telegram.command(command, user_id=RESIDENT)

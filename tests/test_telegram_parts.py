@@ -94,9 +94,9 @@ def test_updates_come_newest_first_and_limited(tmp_path: Path):
 @pytest.mark.parametrize(
     ("text", "complaint"),
     [
-        ("updates: [\n", "cannot be read"),
+        ("updates: [\n", "YAML cannot read this line"),
         ("news: []\n", 'must start with "updates:"'),
-        ("updates:\n  - {id: a, date: 2024-12-03, title: T}\n", "update number 1: add summary"),
+        ("updates:\n  - {id: a, date: 2024-12-03, title: T}\n", 'has no "summary"'),
         ("updates:\n  - {id: a, date: soon, title: T, summary: S}\n", "YYYY-MM-DD"),
     ],
 )
