@@ -211,9 +211,10 @@ class Matcher:
         signals[0] = np.clip(self._phrasing_vectors @ self._vector(prepared.text), 0.0, 1.0)
         if fuzzy_for is None:
             fuzzy_for = np.arange(len(self._owner))
-        texts = [self._phrasing_texts[i] for i in fuzzy_for]
-        scores = process.cdist([prepared.text], texts, scorer=fuzz.token_sort_ratio, workers=1)
-        signals[3, fuzzy_for] = scores[0] / 100.0
+        if len(fuzzy_for):
+            texts = [self._phrasing_texts[i] for i in fuzzy_for]
+            scores = process.cdist([prepared.text], texts, scorer=fuzz.token_sort_ratio, workers=1)
+            signals[3, fuzzy_for] = scores[0] / 100.0
         return signals
 
     def unfamiliar_share(self, question: str) -> float:

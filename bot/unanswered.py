@@ -97,7 +97,7 @@ def cluster_questions(
     compared once, and each distinct wording only with the first wording of each group so far
     ("leader" clustering), most frequent wordings first so that they lead. The comparisons run
     a block of wordings at a time against all leaders in one rapidfuzz `cdist` call.
-    100,000 questions take a few seconds (benchmarks/unanswered-figures.md).
+    100,000 questions take a few seconds (benchmarks/README.md).
     """
     by_key: dict[str, list[LoggedQuestion]] = {}
     keys_of_text: dict[str, str] = {}
