@@ -1,8 +1,8 @@
 """Sends the outbox's alerts at close to Telegram's rate, whatever carries them.
 
 `Broadcaster` takes any `async send(chat_id, text) -> SendResult`: the Telegram front end turns
-its errors into a `SendResult`, so nothing here knows about Telegram. Sends are spaced evenly at
-the overall rate (a burst is what earns 429s), no chat gets more than its own rate, and a 429
+its errors into a `SendResult`, so nothing here knows about Telegram. Sends are spaced evenly just
+under the overall rate (a burst is what earns 429s), no chat gets more than its own rate, and a 429
 pauses every send for retry_after. Resident replies take a turn from the same pacer
 (`Pacer.give_way`), so a broadcast slows down for them rather than the reverse.
 """
@@ -49,24 +49,38 @@ class SendRate:
     per_chat: float = 1.0
 
 
+# Telegram counts messages as they arrive: network jitter can bring two sends closer together
+# than they left. Alerts spread what one second allows over this much more than a second.
+JITTER_MARGIN = 0.012
+# A turn taken up to this late still counts from when it was due, so the event loop's timer
+# slack costs no rate; after a longer gap the next turn counts from now (no catching up).
+TIMER_SLACK = 0.004
+
+
 class Pacer:
-    """Hands out evenly spaced turns to send, `rate` a second; `pause` stops them all."""
+    """Hands out evenly spaced turns to send alerts; `give_way` and `pause` hold them back.
+
+    Of the `rate` messages a second allows it hands out one fewer, so a reply to a resident,
+    which goes at once and only then takes a turn (`give_way`), still fits within the limit.
+    """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic):
-        self.interval = 1.0 / rate
+        alerts_a_second = max(rate - 1, rate / 2)
+        self.interval = (1.0 + JITTER_MARGIN) / alerts_a_second
         self.clock = clock
         self._next_turn = 0.0
         self._paused_until = 0.0
 
     async def wait_turn(self) -> None:
+        # The turn is taken only once it has come: a reply (give_way) or a 429 (pause) while
+        # waiting moves it on.
         while True:
             now = self.clock()
-            turn = max(now, self._next_turn, self._paused_until)
-            self._next_turn = turn + self.interval
-            if turn > now:
-                await asyncio.sleep(turn - now)
-            if self.clock() >= self._paused_until:  # a 429 may have come in while waiting
+            turn = max(self._next_turn, self._paused_until)
+            if turn <= now:
+                self._next_turn = max(turn, now - TIMER_SLACK) + self.interval
                 return
+            await asyncio.sleep(turn - now)
 
     def give_way(self) -> None:
         """Another message (a reply to a resident) just used a turn: the next one waits."""
@@ -147,7 +161,8 @@ class Broadcaster:
                 self._slots.release()
                 break
             await self.pacer.wait_turn()
-            self._chat_free_at[delivery.chat_id] = time.monotonic() + 1.0 / self.rate.per_chat
+            chat_interval = (1.0 + JITTER_MARGIN) / self.rate.per_chat
+            self._chat_free_at[delivery.chat_id] = time.monotonic() + chat_interval
             self._in_flight[delivery.id] = asyncio.create_task(self._deliver(delivery))
             started = True
         if not started and due and self._in_flight:

@@ -13,6 +13,7 @@ import html
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.storage import Store
 from bot.updates import ProgressUpdate
@@ -70,6 +71,16 @@ class Outbox:
         async with self.store.db.execute("SELECT COUNT(*) FROM subscriptions") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def check_publishable(self, update: ProgressUpdate) -> None:
+        """Raise the PublishError `publish` would raise now, without publishing (a preview)."""
+        if update.published:
+            await self.publish(update)  # refuses at once, before touching the database
+        async with self.store.db.execute(
+            "SELECT 1 FROM publications WHERE update_id = ?", (update.id,)
+        ) as cursor:
+            if await cursor.fetchone() is not None:
+                await self.publish(update)  # refuses, saying when and to how many it went
 
     async def publish(self, update: ProgressUpdate) -> int:
         """Queue the update's alert for every current subscriber; how many will get it."""
@@ -188,6 +199,14 @@ class Outbox:
                 )
             )
         return statuses
+
+
+def unknown_update_error(updates_file: Path, update_id: str) -> PublishError:
+    """The refusal for an id that is not in updates.yaml."""
+    return PublishError(
+        f'there is no update "{update_id}" in {updates_file}: check the id (it is the '
+        "update's \"id:\" line), or add the update and run `faqbot check`"
+    )
 
 
 def _now_text() -> str:

@@ -15,6 +15,8 @@ DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 TOKEN_PATTERN = re.compile(r"\d+:[A-Za-z0-9_-]+")
 # Telegram accepts 1-256 of these characters in a webhook's secret token.
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# A channel's public @name (5-32 letters, digits and "_") or its numeric id, -100 and digits.
+CHANNEL_PATTERN = re.compile(r"@[A-Za-z][A-Za-z0-9_]{4,31}|-100\d+")
 
 
 class SettingsError(Exception):
@@ -74,6 +76,14 @@ class Settings:
     # digest_weekday None: no digest.
     digest_weekday: int | None = 1
     digest_hour: int = 9
+    # The council's RSS or Atom news feed: each new item (matching the keywords, any of them, and
+    # the category, when given) becomes an update published once. None: no feed.
+    updates_feed: str | None = None
+    updates_feed_keywords: tuple[str, ...] = ()
+    updates_feed_category: str | None = None
+    updates_feed_interval: float = 600.0
+    # A channel the bot posts each published update to (@name or -100... id). None: no channel.
+    updates_channel: str | None = None
 
     @property
     def heartbeat_file(self) -> Path:
@@ -160,6 +170,15 @@ class Settings:
             retention_days=_parse_retention(get("FAQBOT_RETENTION_DAYS")),
             digest_weekday=_parse_weekday(get("FAQBOT_DIGEST_DAY")),
             digest_hour=_parse_hour(get("FAQBOT_DIGEST_HOUR")),
+            updates_feed=_parse_feed_url(get("FAQBOT_UPDATES_FEED")),
+            updates_feed_keywords=tuple(
+                keyword.strip().lower()
+                for keyword in (get("FAQBOT_UPDATES_FEED_KEYWORDS") or "").split(",")
+                if keyword.strip()
+            ),
+            updates_feed_category=get("FAQBOT_UPDATES_FEED_CATEGORY"),
+            updates_feed_interval=_parse_feed_interval(get("FAQBOT_UPDATES_FEED_INTERVAL")),
+            updates_channel=_parse_channel(get("FAQBOT_UPDATES_CHANNEL")),
         )
 
 
@@ -224,6 +243,40 @@ def _parse_hour(value: str | None) -> int:
             f"FAQBOT_DIGEST_HOUR is {value!r} - set an hour from 0 to 23 (London time), like 9"
         )
     return int(value)
+
+
+def _parse_feed_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise SettingsError(
+            f"FAQBOT_UPDATES_FEED is {value!r} - set the address of the council's RSS or Atom "
+            "feed, starting with https://"
+        )
+    return value
+
+
+def _parse_feed_interval(value: str | None) -> float:
+    """Seconds between two looks at the feed; at least 10, so a council site is not hammered."""
+    if value is None:
+        return Settings.updates_feed_interval
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds < 10:
+        raise SettingsError(
+            f"FAQBOT_UPDATES_FEED_INTERVAL is {value!r} - set how many seconds to wait between "
+            "two looks at the feed, 10 or more, like 600"
+        )
+    return seconds
+
+
+def _parse_channel(value: str | None) -> str | None:
+    if value is not None and not CHANNEL_PATTERN.fullmatch(value):
+        raise SettingsError(
+            f"FAQBOT_UPDATES_CHANNEL is {value!r} - set the channel's public name, like "
+            "@croydon_updates, or its id, like -1001234567890"
+        )
+    return value
 
 
 def _parse_send_rate(value: str | None) -> dict[str, float]:

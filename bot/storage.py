@@ -100,6 +100,37 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX deliveries_by_update ON deliveries (update_id, state);
     CREATE INDEX deliveries_by_chat ON deliveries (chat_id);
     """,
+    # 4: the council's news feed (bot.feed) and the channel updates are posted to (bot.channel)
+    """
+    CREATE TABLE feeds (
+        url TEXT PRIMARY KEY,              -- FAQBOT_UPDATES_FEED
+        first_read_at TEXT NOT NULL        -- the items in it then are history: never alerted
+    );
+    CREATE TABLE feed_items (
+        feed_url TEXT NOT NULL REFERENCES feeds (url),
+        item_key TEXT NOT NULL,            -- the item's guid (Atom: id), or its link without one
+        seen_at TEXT NOT NULL,
+        -- The update the item became; NULL when it was history or did not match the filters.
+        update_id TEXT,
+        date TEXT,
+        title TEXT,
+        summary TEXT,
+        link TEXT,
+        PRIMARY KEY (feed_url, item_key)
+    );
+    CREATE TABLE channels (
+        channel TEXT PRIMARY KEY,          -- FAQBOT_UPDATES_CHANNEL, as set
+        configured_at TEXT NOT NULL
+    );
+    CREATE TABLE channel_posts (
+        channel TEXT NOT NULL REFERENCES channels (channel),
+        update_id TEXT NOT NULL REFERENCES publications (update_id),
+        -- NULL: published before the channel was configured, so never posted
+        message_id INTEGER,
+        posted_at TEXT NOT NULL,
+        PRIMARY KEY (channel, update_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -46,8 +46,10 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.answering import Responder
 from bot.broadcast import DELIVERED, Broadcaster, Outcome, Pacer, Send, SendRate, SendResult
+from bot.channel import ChannelPoster
 from bot.corpus import FaqError
 from bot.event_log import configure_logging, log_event
+from bot.feed import FeedFilter, FeedReader
 from bot.formatting import split_text
 from bot.health import Heartbeat
 from bot.outbox import Outbox
@@ -247,16 +249,22 @@ class BotServices:
             handlers.store,
             settings,
             entry_ids=lambda: [entry.id for entry in self.handlers.responder.corpus.entries],
+            on_published=self._published,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.broadcaster: Broadcaster | None = None
         self._broadcasting: asyncio.Task[None] | None = None
+        # Publishing from the council's feed; stopped before the broadcaster (post_stop).
+        self.feed_reader: FeedReader | None = None
+        self.channel_poster: ChannelPoster | None = None
+        self._publishers: list[asyncio.Task[None]] = []
         self.handle_stop_signals = False
 
     async def start(self, application: Application) -> None:
         """Open the store, register the commands, start watching faq/ (the app's post_init)."""
         await self.handlers.store.open()
         self._start_broadcasting(application)
+        self._start_publishers(application)
         self.handlers.question_log.start()
         await application.bot.set_my_commands(
             [BotCommand(name, description) for name, description in COMMANDS]
@@ -315,15 +323,56 @@ class BotServices:
             self.limiter.pacer = self.broadcaster.pacer
         self._broadcasting = asyncio.create_task(self.broadcaster.run(), name="broadcaster")
 
+    def _start_publishers(self, application: Application) -> None:
+        settings = self.settings
+        if settings.updates_feed:
+            self.feed_reader = FeedReader(
+                self.handlers.store,
+                settings.updates_feed,
+                FeedFilter(settings.updates_feed_keywords, settings.updates_feed_category),
+                interval=settings.updates_feed_interval,
+                on_published=self._published,
+            )
+            self._publishers.append(asyncio.create_task(self.feed_reader.run(), name="feed"))
+        if settings.updates_channel:
+
+            async def post(channel: str, text: str) -> int:
+                return (await application.bot.send_message(channel, text)).message_id
+
+            self.channel_poster = ChannelPoster(
+                self.handlers.store,
+                settings.updates_channel,
+                post,
+                interval=settings.outbox_poll_interval,
+            )
+            self._publishers.append(asyncio.create_task(self.channel_poster.run(), name="channel"))
+
     async def stop_broadcasting(self, application: Application) -> None:
         """Let the alerts in flight finish and record them (the app's post_stop).
 
         Before the app shuts down its HTTP connections, which post_shutdown comes after.
         """
+        for publisher in (self.feed_reader, self.channel_poster):
+            if publisher is not None:
+                publisher.stop()
+        if self._publishers:
+            # A feed that hangs must not hold up the stop; a post in progress gets 5 seconds.
+            _, hanging = await asyncio.wait(self._publishers, timeout=5.0)
+            for task in hanging:
+                task.cancel()
+            await asyncio.gather(*self._publishers, return_exceptions=True)
+            self._publishers.clear()
         if self.broadcaster is not None and self._broadcasting is not None:
             self.broadcaster.stop()
             await self._broadcasting
             self._broadcasting = None
+
+    def _published(self) -> None:
+        """An update was just queued here (/publish, the feed): send it now, not at a poll."""
+        if self.broadcaster is not None:
+            self.broadcaster.wake()
+        if self.channel_poster is not None:
+            self.channel_poster.wake()
 
     async def beat(self, update: object, context: object) -> None:
         """Every update received shows the bot is alive (webhook mode has no polls)."""

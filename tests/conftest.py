@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from fake_telegram import FakeTelegram
 
 from bot.answering import Responder
@@ -140,3 +141,40 @@ def start_bot(
 
 
 # ---------------------------------------------------------------------------------------------
+# A news feed served over real HTTP, for bot.feed
+
+
+@dataclass
+class FeedServer:
+    """Serves one feed at `url`; tests change what it answers between reads."""
+
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "application/rss+xml; charset=utf-8"
+    url: str = ""
+    requests: int = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        return web.Response(
+            body=self.body,
+            status=self.status,
+            content_type=None,
+            headers={"Content-Type": self.content_type},
+        )
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    """A feed at `feed_server.url` on 127.0.0.1; set `.body` and `.status` to change it."""
+    server = FeedServer()
+    app = web.Application()
+    app.router.add_get("/news/feed", server.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server.url = f"http://127.0.0.1:{port}/news/feed"
+    yield server
+    await runner.cleanup()

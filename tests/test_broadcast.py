@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.broadcast import DELIVERED, Broadcaster, Outcome, SendRate, SendResult
+from bot.broadcast import (
+    DELIVERED,
+    JITTER_MARGIN,
+    TIMER_SLACK,
+    Broadcaster,
+    Outcome,
+    Pacer,
+    SendRate,
+    SendResult,
+)
 from bot.outbox import Outbox
 from bot.storage import Store
 from bot.updates import ProgressUpdate
@@ -159,3 +168,30 @@ async def test_an_alert_published_while_running_goes_out_without_waiting(outbox:
 
     broadcaster.stop()
     await task
+
+
+async def test_a_reply_while_an_alert_waits_for_its_turn_pushes_that_turn_back() -> None:
+    pacer = Pacer(11.0)  # ten alerts a second: a turn every ~0.1 s
+    await pacer.wait_turn()
+    started = time.monotonic()
+    waiting = asyncio.create_task(pacer.wait_turn())
+    await asyncio.sleep(pacer.interval / 2)
+
+    pacer.give_way()  # a reply to a resident goes now, in the middle of the wait
+    await waiting
+
+    assert time.monotonic() - started >= 2 * pacer.interval - 0.01
+
+
+async def test_alerts_leave_room_in_every_second_for_a_reply_and_network_jitter() -> None:
+    rate = 50
+    pacer = Pacer(rate)
+    turns = []
+    for _ in range(rate + 10):
+        await pacer.wait_turn()
+        turns.append(time.monotonic())
+
+    # However a second is placed, it holds at most rate - 1 alerts, even 10 ms shorter.
+    alerts_that_fit = rate - 1
+    spans = [b - a for a, b in zip(turns, turns[alerts_that_fit:], strict=False)]
+    assert min(spans) >= 1.0 + JITTER_MARGIN - TIMER_SLACK

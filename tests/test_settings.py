@@ -164,3 +164,39 @@ def test_retention_and_the_weekly_digest_are_read_and_default_sensibly():
 def test_bad_retention_and_digest_settings_say_what_to_set(name, value, complaint):
     with pytest.raises(SettingsError, match=complaint):
         from_env({"TELEGRAM_BOT_TOKEN": TOKEN, name: value})
+
+
+def test_the_updates_feed_and_channel_are_read_and_off_by_default():
+    defaults = from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert (defaults.updates_feed, defaults.updates_channel) == (None, None)
+    settings = from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "FAQBOT_UPDATES_FEED": "https://www.croydon.gov.uk/news/rss",
+            "FAQBOT_UPDATES_FEED_KEYWORDS": "Ofsted, children's services,,",
+            "FAQBOT_UPDATES_FEED_CATEGORY": "Children",
+            "FAQBOT_UPDATES_FEED_INTERVAL": "300",
+            "FAQBOT_UPDATES_CHANNEL": "@croydon_updates",
+        }
+    )
+    assert settings.updates_feed == "https://www.croydon.gov.uk/news/rss"
+    assert settings.updates_feed_keywords == ("ofsted", "children's services")
+    assert (settings.updates_feed_category, settings.updates_feed_interval) == ("Children", 300.0)
+    assert settings.updates_channel == "@croydon_updates"
+    by_id = from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "FAQBOT_UPDATES_CHANNEL": "-1001234567890"})
+    assert by_id.updates_channel == "-1001234567890"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("FAQBOT_UPDATES_FEED", "www.croydon.gov.uk/rss", "RSS or Atom feed"),
+        ("FAQBOT_UPDATES_FEED_INTERVAL", "1", "10 or more"),
+        ("FAQBOT_UPDATES_FEED_INTERVAL", "hourly", "10 or more"),
+        ("FAQBOT_UPDATES_CHANNEL", "croydon_updates", "@croydon_updates"),
+        ("FAQBOT_UPDATES_CHANNEL", "12345", "-1001234567890"),
+    ],
+)
+def test_bad_feed_and_channel_settings_say_what_to_set(name, value, complaint):
+    with pytest.raises(SettingsError, match=complaint):
+        from_env({"TELEGRAM_BOT_TOKEN": TOKEN, name: value})

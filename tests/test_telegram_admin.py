@@ -153,7 +153,7 @@ async def test_the_staff_commands_are_in_the_admins_menu_only(
     everyone = [c["command"] for c in fake_telegram.commands()]
     admin = [c["command"] for c in fake_telegram.commands({"type": "chat", "chat_id": ADMIN_ID})]
     assert "stats" not in everyone and "unanswered" not in everyone
-    assert admin == [*everyone, "unanswered", "stats"]
+    assert admin == [*everyone, "unanswered", "stats", "publish"]
 
 
 # The weekly digest
