@@ -365,7 +365,7 @@ def publish(
 async def _publish(
     settings: Settings, update_id: str | None, dry_run: bool, status: bool, out: TextIO
 ) -> int:
-    from bot.outbox import Outbox, PublishError, alert_text
+    from bot.outbox import Outbox, alert_text, unknown_update_error
     from bot.storage import Store
     from bot.updates import UPDATES_FILE, find_update
 
@@ -376,11 +376,7 @@ async def _publish(
         assert update_id is not None
         update = find_update(settings.faq_dir, update_id)
         if update is None:
-            raise PublishError(
-                f'there is no update "{update_id}" in {settings.faq_dir / UPDATES_FILE}: '
-                'check the id (it is the update\'s "id:" line), or add the update and run '
-                "`faqbot check`"
-            )
+            raise unknown_update_error(settings.faq_dir / UPDATES_FILE, update_id)
         if dry_run:
             count = await outbox.subscriber_count()
             print(f'The alert for "{update.id}":\n\n{alert_text(update)}\n', file=out)
