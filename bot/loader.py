@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -896,18 +897,12 @@ def _check_across_files(reading: _Reading) -> None:
 
 
 def _check_update_ids_unique(reading: _Reading) -> None:
-    first_of: dict[str, Location] = {}
-    for draft in reading.updates:
-        if draft.id is None:
-            continue
-        if draft.id.value in first_of:
-            reading.error(
-                draft.id.location,
-                f'the update id "{draft.id.value}" is also used at {first_of[draft.id.value]}: '
-                "each update needs its own id, so change this one",
-            )
-        else:
-            first_of[draft.id.value] = draft.id.location
+    _report_repeated_ids(
+        reading,
+        (draft.id for draft in reading.updates),
+        'the update id "{id}" is also used at {first}: each update needs its own id, so change '
+        "this one",
+    )
 
 
 def _check_sections_given_once(reading: _Reading) -> None:
@@ -924,18 +919,27 @@ def _check_sections_given_once(reading: _Reading) -> None:
 
 
 def _check_ids_unique(reading: _Reading) -> None:
+    _report_repeated_ids(
+        reading,
+        (draft.id for draft in reading.entries),
+        'the id "{id}" is also used at {first}: ids must be unique, so change one of them',
+    )
+
+
+def _report_repeated_ids(
+    reading: _Reading, ids: Iterable[_Placed[str] | None], message: str
+) -> None:
+    """An error at every id given before; `message` names it as {id} and the first as {first}."""
     first_of: dict[str, Location] = {}
-    for draft in reading.entries:
-        if draft.id is None:
+    for placed in ids:
+        if placed is None:
             continue
-        if draft.id.value in first_of:
+        if placed.value in first_of:
             reading.error(
-                draft.id.location,
-                f'the id "{draft.id.value}" is also used at {first_of[draft.id.value]}: ids must '
-                "be unique, so change one of them",
+                placed.location, message.format(id=placed.value, first=first_of[placed.value])
             )
         else:
-            first_of[draft.id.value] = draft.id.location
+            first_of[placed.value] = placed.location
 
 
 def _check_phrasings_unique(reading: _Reading) -> None:
