@@ -92,6 +92,23 @@ class SafeguardingRules:
     # A word for a child together with a word for harm in the same message also triggers it.
     child_words: tuple[str, ...]
     harm_words: tuple[str, ...]
+    # Whole messages about a child at risk, in residents' words. The matcher learns from them, so
+    # a message worded unlike any phrase ("the baby upstairs never stops screaming") still
+    # gets the emergency reply when it reads like these.
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ElsewhereTopic:
+    """Questions this FAQ does not answer but residents ask (bins, school places, fostering).
+
+    The matcher learns them as it learns entries, so a question about fostering that shares
+    "croydon" and "children" with an entry is recognised as out of scope instead of answered.
+    """
+
+    id: str
+    examples: tuple[str, ...]
+    location: Location | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,7 @@ class Corpus:
     safeguarding: SafeguardingRules
     smalltalk: tuple[SmalltalkRule, ...]
     messages: Messages
+    elsewhere: tuple[ElsewhereTopic, ...] = ()
     # Non-fatal findings of the loader (for example entries not reviewed for a year).
     warnings: tuple[Problem, ...] = ()
     # Changes whenever any file changes; recorded with logged questions in later issues.

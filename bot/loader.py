@@ -23,6 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.corpus import (
     Corpus,
+    ElsewhereTopic,
     Entry,
     FaqError,
     Link,
@@ -70,7 +71,7 @@ class Shape:
 
 FILE = Shape(
     "an FAQ file",
-    ("faqs", "synonyms", "safeguarding", "smalltalk", "messages"),
+    ("faqs", "synonyms", "safeguarding", "smalltalk", "messages", "elsewhere"),
     (),
     'a section name at the start of a line, such as "faqs:", with its content indented below',
 )
@@ -97,7 +98,7 @@ SYNONYM = Shape(
 )
 SAFEGUARDING = Shape(
     "the safeguarding section",
-    ("reply", "phrases", "child_words", "harm_words"),
+    ("reply", "phrases", "child_words", "harm_words", "examples"),
     ("reply", "phrases", "child_words", "harm_words"),
     'the lines "reply:", "phrases:", "child_words:" and "harm_words:" indented under it',
 )
@@ -112,6 +113,12 @@ MESSAGES = Shape(
     ("fallback", "suggest_intro", "empty", "too_long"),
     ("fallback", "suggest_intro", "empty", "too_long"),
     'the lines "fallback:", "suggest_intro:", "empty:" and "too_long:" indented under it',
+)
+ELSEWHERE_TOPIC = Shape(
+    "an elsewhere topic",
+    ("id", "examples"),
+    ("id", "examples"),
+    '"- id: ..." with "examples:" and its list of questions below',
 )
 UPDATE = Shape(
     "an update",
@@ -128,6 +135,7 @@ SHAPES = {
     "safeguarding": SAFEGUARDING,
     "smalltalk_rule": SMALLTALK_RULE,
     "messages": MESSAGES,
+    "elsewhere_topic": ELSEWHERE_TOPIC,
     "update": UPDATE,
 }
 
@@ -146,6 +154,7 @@ def load_corpus(directory: Path, *, today: date | None = None) -> Corpus:
         safeguarding=reading.safeguarding,
         smalltalk=tuple(draft.rule for draft in reading.smalltalk if draft.rule is not None),
         messages=reading.messages,
+        elsewhere=tuple(topic for topic in reading.elsewhere_topics if topic is not None),
         warnings=tuple(problem for problem in reading.problems if problem.is_warning),
         version=reading.version,
     )
@@ -231,6 +240,10 @@ class _Reading:
     synonyms: list[_SynonymDraft] = field(default_factory=list)
     smalltalk: list[_SmalltalkDraft] = field(default_factory=list)
     updates: list[_UpdateDraft] = field(default_factory=list)
+    # Elsewhere topics and the safeguarding examples, as drafts so that their questions are
+    # compared with the entries'; `elsewhere_topics` holds the built topics (None with errors).
+    other_phrasings: list[_EntryDraft] = field(default_factory=list)
+    elsewhere_topics: list[ElsewhereTopic | None] = field(default_factory=list)
     has_faqs_section: bool = False
     # Where each "safeguarding:" and "messages:" section is: the folder needs exactly one of each.
     safeguarding_sections: list[Location] = field(default_factory=list)
@@ -385,6 +398,7 @@ class _FileReader:
             "safeguarding": self._read_safeguarding,
             "smalltalk": self._read_smalltalk,
             "messages": self._read_messages,
+            "elsewhere": self._read_elsewhere,
         }
         for name, (key_node, value) in sections.items():
             if name in readers:
@@ -613,7 +627,7 @@ class _FileReader:
                 self.reading.error(
                     phrasing.location,
                     f'"{phrasing.value}" is already asked at line {seen[key].location.line} of '
-                    "this entry (ignoring capitals and punctuation): delete one of the two",
+                    f"{draft.owner} (ignoring capitals and punctuation): delete one of the two",
                 )
             else:
                 seen[key] = phrasing
@@ -650,6 +664,12 @@ class _FileReader:
             name: self._texts(fields.get(name), f'"{name}"', True)
             for name in ("phrases", "child_words", "harm_words")
         }
+        examples = self._texts(fields.get("examples"), '"examples"', False)
+        if examples:
+            draft = _EntryDraft(self._at(value.start_mark), "the safeguarding examples")
+            draft.phrasings = examples
+            self._check_phrasings_differ(draft)
+            self.reading.other_phrasings.append(draft)
         if reply is None or not all(lists.values()) or self.reading.safeguarding is not None:
             return
         self.reading.safeguarding = SafeguardingRules(
@@ -657,7 +677,30 @@ class _FileReader:
             phrases=tuple(placed.value for placed in lists["phrases"]),
             child_words=tuple(placed.value for placed in lists["child_words"]),
             harm_words=tuple(placed.value for placed in lists["harm_words"]),
+            examples=tuple(placed.value for placed in examples),
         )
+
+    def _read_elsewhere(self, key_node: Node, value: Node) -> None:
+        for item in self._items(key_node, value, '"elsewhere"', must_have_items=True):
+            fields = self._fields(item, ELSEWHERE_TOPIC, owner="this elsewhere topic")
+            if not isinstance(item, MappingNode):
+                continue
+            topic_id = self._slug_of(fields, "id")
+            owner = f'the elsewhere topic "{topic_id}"' if topic_id else "this elsewhere topic"
+            draft = _EntryDraft(self._at(item.start_mark), owner)
+            if topic_id is not None:
+                draft.id = _Placed(topic_id, self._at(fields["id"][1].start_mark))
+            draft.phrasings = self._texts(fields.get("examples"), '"examples"', True)
+            self._check_phrasings_differ(draft)
+            self.reading.other_phrasings.append(draft)
+            built = None
+            if topic_id is not None and draft.phrasings:
+                built = ElsewhereTopic(
+                    topic_id,
+                    tuple(placed.value for placed in draft.phrasings),
+                    location=draft.location,
+                )
+            self.reading.elsewhere_topics.append(built)
 
     def _read_smalltalk(self, key_node: Node, value: Node) -> None:
         for item in self._items(key_node, value, '"smalltalk"', must_have_items=True):
@@ -921,7 +964,7 @@ def _check_sections_given_once(reading: _Reading) -> None:
 def _check_ids_unique(reading: _Reading) -> None:
     _report_repeated_ids(
         reading,
-        (draft.id for draft in reading.entries),
+        (draft.id for draft in [*reading.entries, *reading.other_phrasings]),
         'the id "{id}" is also used at {first}: ids must be unique, so change one of them',
     )
 
@@ -948,7 +991,7 @@ def _check_phrasings_unique(reading: _Reading) -> None:
     Entries of one topic may share phrasings: the question's year (or "now") picks among them.
     """
     first_of: dict[str, tuple[_Placed[str], _EntryDraft]] = {}
-    for draft in reading.entries:
+    for draft in [*reading.entries, *reading.other_phrasings]:
         own: set[str] = set()
         for phrasing in draft.phrasings:
             key = _comparable(phrasing.value)

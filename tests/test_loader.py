@@ -795,7 +795,7 @@ def test_the_same_alternative_twice_in_one_entry_is_an_error(tmp_path: Path) -> 
     error = only_error(tmp_path, text)
 
     assert where(error) == "ofsted.yaml:8"
-    assert "already asked at line 7 of this entry" in error.message
+    assert 'already asked at line 7 of the entry "what-is-ofsted"' in error.message
 
 
 def test_entries_of_one_topic_may_share_a_question(tmp_path: Path) -> None:
