@@ -1,9 +1,10 @@
 """Personal data out of residents' messages before anything is written to disk.
 
 Residents write about themselves and their children. The question log keeps only what staff
-need to improve the FAQ, so every email address, phone number, postcode, URL with a query
-string, card or bank number, date (of birth or otherwise) and name introduced as such is
-replaced by a tag such as "[email]" before the text leaves memory.
+need to improve the FAQ, so every email address, phone number, postcode, street address, URL
+with a query string, card or bank number, NHS or National Insurance number, date (of birth or
+otherwise) and name introduced as such is replaced by a tag such as "[email]" before the text
+leaves memory.
 
 The patterns lean towards removing too much: a lost word costs staff a little context, a kept
 phone number is a breach. They leave alone what questions about Ofsted are made of: years
@@ -15,7 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-TAGS = ("[email]", "[phone]", "[postcode]", "[url]", "[card]", "[bank]", "[date]", "[name]")
+TAGS = (
+    "[email]",
+    "[phone]",
+    "[postcode]",
+    "[address]",
+    "[url]",
+    "[card]",
+    "[bank]",
+    "[nhs]",
+    "[ni]",
+    "[date]",
+    "[name]",
+)
 
 _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -57,6 +70,25 @@ _BIRTH = re.compile(
     rf"(?:the\s+)?)(?P<date>(?:{_DAY}(?:\s+of)?\s+)?(?:{_MONTHS}\.?\s+)?(?:19|20)\d\d\b"
     rf"|{_DAY}(?:\s+of)?\s+{_MONTHS}\b)",
     re.IGNORECASE,
+)
+# An NHS number: ten digits, mostly written 3-3-4 ("943 476 5919"). Any ten digits in that shape
+# are taken, whatever the check digit: if not an NHS number, they are someone's number anyway.
+_NHS_NUMBER = re.compile(r"(?<![\d+])\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
+# A National Insurance number: two letters, six digits and A, B, C or D ("QQ 12 34 56 C"). Without
+# its last letter, or after a word ("is 123456 a"), only with capital letters.
+_NATIONAL_INSURANCE = re.compile(
+    r"\b(?P<letters>[A-Za-z]{2})\s?\d{2}\s?\d{2}\s?\d{2}(?:\s?(?P<suffix>[A-Da-d]))?\b"
+)
+# A street address: a house number, one to three words, and a kind of street ("12 Acacia Avenue",
+# "45b high st", "Flat 3, 45 High Street"). Kinds that are everyday words too ("a 24 hour
+# Drive", "2 family Court hearings") count only with a capital; the words between must not be
+# ordinary ones ("3 homes on the road").
+_ADDRESS = re.compile(
+    r"(?:\b(?i:flat|apartment|apt|unit)\s*\d{1,4}[A-Za-z]?\s*,?\s*)?"
+    r"(?<![\w£$€.,/-])\d{1,4}[A-Za-z]?(?:-\d{1,4}[A-Za-z]?)?,?\s+"
+    r"(?P<street>(?:[A-Za-z][A-Za-z'’-]*\s+){1,3}?)"
+    r"(?:(?i:street|st|road|rd|avenue|ave|lane|crescent|terrace|gardens|grove|mews)"
+    r"|Drive|Close|Court|Way|Place|Park|Hill|Rise|Walk|View|Green|Square|Row|Vale|Parade)\b\.?"
 )
 _POSTCODE = re.compile(
     r"\b(?:GIR\s?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE
@@ -108,6 +140,7 @@ def redact(text: str) -> str:
     text = _EMAIL.sub("[email]", text)
     text = _HANDLE.sub("[name]", text)
     text = _IBAN.sub("[bank]", text)
+    text = _NATIONAL_INSURANCE.sub(_national_insurance, text)
     text = _INTERNATIONAL_PHONE.sub(_digits_between(7, 15, "[phone]"), text)
     text = _CARD.sub(_card, text)
     text = _BIRTH.sub(lambda m: m.group("lead") + "[date]", text)
@@ -115,9 +148,11 @@ def redact(text: str) -> str:
     text = _LABELLED_SORT_CODE.sub(lambda m: m.group("lead") + "[bank]", text)
     text = _NUMERIC_DATE.sub(_numeric_date, text)
     text = _UK_PHONE.sub(_digits_between(10, 11, "[phone]"), text)
+    text = _NHS_NUMBER.sub("[nhs]", text)
     text = _SORT_CODE.sub("[bank]", text)
     text = _ACCOUNT_NUMBER.sub("[bank]", text)
     text = _WORDY_DATE.sub("[date]", text)
+    text = _ADDRESS.sub(_address, text)
     text = _POSTCODE.sub("[postcode]", text)
     text = _SELF_INTRODUCTION.sub(_name_after_lead, text)
     text = _RELATIVE_CALLED.sub(_name_after_lead, text)
@@ -147,6 +182,19 @@ def _card(match: re.Match[str]) -> str:
     if len(groups) > 1 and all(re.fullmatch(r"(?:19|20)\d\d", group) for group in groups):
         return match.group()
     return "[card]"
+
+
+def _national_insurance(match: re.Match[str]) -> str:
+    letters = match.group("letters")
+    if letters.isupper() or (match.group("suffix") and letters.lower() not in _NOT_NAMES):
+        return "[ni]"
+    return match.group()
+
+
+def _address(match: re.Match[str]) -> str:
+    """A street address, unless the words before the kind of street are ordinary words."""
+    words = [word.lower().strip("'’") for word in match.group("street").split()]
+    return match.group() if any(word in _NOT_NAMES for word in words) else "[address]"
 
 
 def _numeric_date(match: re.Match[str]) -> str:

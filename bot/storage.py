@@ -131,6 +131,24 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, update_id)
     );
     """,
+    # 5: the weekly digest is delivered admin by admin (bot.digest): a failed or interrupted
+    # send is retried for the admins not yet reached. A week claimed before this step has no
+    # record per admin; it was sent, or lost, already, so it counts as complete.
+    """
+    ALTER TABLE digests_sent ADD COLUMN completed_at TEXT;  -- every admin has had it
+    UPDATE digests_sent SET completed_at = sent_at;
+    CREATE TABLE digest_deliveries (
+        week TEXT NOT NULL REFERENCES digests_sent (week),
+        admin_id INTEGER NOT NULL,         -- a Telegram user id from FAQBOT_ADMINS
+        delivered_at TEXT,                 -- NULL until Telegram has accepted this admin's copy
+        -- Not tried before this (UTC): after a failure, or while a send is under way, so that
+        -- a second bot, or a restart, leaves it alone until then.
+        retry_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,   -- failed attempts so far
+        error TEXT,                            -- why the last attempt failed
+        PRIMARY KEY (week, admin_id)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -596,21 +614,6 @@ class Store:
                 raise
         await self._erase_deleted_rows()
         return deleted
-
-    # Weekly digest
-
-    async def claim_digest_week(self, week: str) -> bool:
-        """Mark the digest of `week` ("2025-W07") as sent; False if it already was.
-
-        Claimed before sending, so a restart in the middle can never send a week twice.
-        """
-        async with self._write_lock:
-            cursor = await self.db.execute(
-                "INSERT INTO digests_sent (week, sent_at) VALUES (?, ?)"
-                " ON CONFLICT (week) DO NOTHING",
-                (week, _now()),
-            )
-        return cursor.rowcount == 1
 
 
 async def _user_version(db: aiosqlite.Connection) -> int:

@@ -29,8 +29,9 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot import digest
 from bot.corpus import FaqError
-from bot.digest import DIGEST_DAYS, digest_text, due_week
+from bot.digest import DIGEST_DAYS
 from bot.event_log import log_event
 from bot.formatting import split_text
 from bot.outbox import Outbox, PublishError, alert_text, unknown_update_error
@@ -197,22 +198,26 @@ class AdminTools:
             await asyncio.sleep(self.check_interval)
 
     async def send_digest_if_due(self, bot: Bot) -> bool:
-        """Send this week's digest to every admin if it is due and not yet sent; True if sent."""
-        now = self.clock()
-        week = due_week(now, self.settings.digest_weekday, self.settings.digest_hour)
-        if week is None or not self.settings.admins:
-            return False
-        if not await self.store.claim_digest_week(week):
-            return False
-        text = await digest_text(self.store, now, self.entry_ids())
-        for admin in sorted(self.settings.admins):
-            try:
-                for piece in split_text(text):
-                    await bot.send_message(admin, escape(piece))
-            except TelegramError as error:
-                log_event("digest", logging.WARNING, week=week, outcome=type(error).__name__)
-        log_event("digest", week=week, outcome="sent", admins=len(self.settings.admins))
-        return True
+        """Send this week's digest to each admin who has not had it yet; True if any got it.
+
+        bot.digest claims the week, then sends and marks it admin by admin: a failed send is
+        retried at a later check, and a restart sends only to the admins not yet reached.
+        """
+
+        async def send(admin: int, text: str) -> None:
+            for piece in split_text(text):
+                await bot.send_message(admin, escape(piece))
+
+        delivery = await digest.send_digest_if_due(
+            self.store,
+            self.clock(),
+            weekday=self.settings.digest_weekday,
+            hour=self.settings.digest_hour,
+            admins=self.settings.admins,
+            entry_ids=self.entry_ids(),
+            send=send,
+        )
+        return delivery is not None and bool(delivery.delivered)
 
 
 def _button_key(update_id: str) -> str:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import pytest
 
+from bot.question_log import QuestionLog
 from bot.redaction import redact, without_tags
+from bot.reply import Candidate, Outcome, Reply
+from bot.storage import Store
 
 
 @pytest.mark.parametrize(
@@ -76,6 +82,35 @@ def test_bank_details_are_removed(message: str, redacted: str):
     assert redact(message) == redacted
 
 
+@pytest.mark.parametrize("number", ["943 476 5919", "943-476-5919", "9434765919"])
+def test_nhs_numbers_are_removed(number: str):
+    assert redact(f"my NHS number is {number}, is that needed?") == (
+        "my NHS number is [nhs], is that needed?"
+    )
+
+
+@pytest.mark.parametrize(
+    "number", ["QQ 12 34 56 C", "QQ123456C", "qq 12 34 56 c", "AB 123456 D", "QQ 12 34 56"]
+)
+def test_national_insurance_numbers_are_removed(number: str):
+    assert redact(f"NI number {number} for the form") == "NI number [ni] for the form"
+
+
+@pytest.mark.parametrize(
+    ("message", "redacted"),
+    [
+        ("we live at 12 Acacia Avenue, Croydon", "we live at [address], Croydon"),
+        ("Flat 3, 45 High Street needs a visit", "[address] needs a visit"),
+        ("flat 3 45 high st. has damp", "[address] has damp"),
+        ("moved to 221B Baker Street in 2019", "moved to [address] in 2019"),
+        ("at 12-14 london rd near the station", "at [address] near the station"),
+        ("my son lives at 7 Oak Close", "my son lives at [address]"),
+    ],
+)
+def test_street_addresses_are_removed(message: str, redacted: str):
+    assert redact(message) == redacted
+
+
 @pytest.mark.parametrize(
     ("message", "redacted"),
     [
@@ -133,6 +168,13 @@ def test_names_introduced_as_names_are_removed(message: str, redacted: str):
         "Is Croydon in CR0 or CR9?",
         "This is Croydon's third inspection",
         "I am worried about my son",
+        "in 2017 the 4 judgements were all inadequate",
+        "Croydon rated good in March 2020",
+        "are there 3 homes on the road for children in care?",
+        "is contact 123456 a week or a month?",
+        "we had 2 family court hearings and a 24 hour drive",
+        "Why did 1 in 10 children wait over 4 weeks?",
+        "How many children's homes are on London Road?",
     ],
 )
 def test_ordinary_questions_about_ofsted_come_through_unchanged(message: str):
@@ -152,3 +194,41 @@ def test_a_message_with_many_kinds_of_personal_data_keeps_only_its_question():
 
 def test_without_tags_leaves_only_the_residents_words_for_matching():
     assert without_tags("my son [name] (born [date]) was moved") == "my son (born ) was moved"
+
+
+async def test_none_of_the_new_kinds_of_personal_data_reaches_the_database_file(tmp_path: Path):
+    path = tmp_path / "faqbot.sqlite3"
+    raw = [
+        "943 476 5919",
+        "QQ 12 34 56 C",
+        "45 High Street",
+        "Acacia Avenue",
+    ]
+    message = (
+        "My NHS number is 943 476 5919 and my NI is QQ 12 34 56 C. We moved from Flat 3, "
+        "45 High Street to 12 Acacia Avenue - who pays for the move?"
+    )
+    now = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+    async with Store(path, b"test-key") as store:
+        log = QuestionLog(store, clock=lambda: now)
+        log.record(
+            user_id=7,
+            chat_id=7,
+            chat_type="private",
+            text=message,
+            reply=Reply(Outcome.UNANSWERED, "Sorry", candidates=(Candidate("moves", 30.0),)),
+            corpus_version="v1",
+        )
+        assert await log.flush()
+        [logged] = await store.logged_questions(since=now - timedelta(days=1))
+
+    assert logged.question == (
+        "My NHS number is [nhs] and my NI is [ni]. We moved from [address] to [address]"
+        " - who pays for the move?"
+    )
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    stored = b"".join(file.read_bytes() for file in files if file.exists())
+    assert b"[address]" in stored
+    for text in raw:
+        assert text.encode() not in stored
+        assert text.replace(" ", "").encode() not in stored

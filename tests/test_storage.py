@@ -151,9 +151,3 @@ async def test_a_store_opened_without_the_hash_key_reads_but_cannot_hash(tmp_pat
         assert await store.vote_counts() == []
         with pytest.raises(StoreError, match="hash key"):
             store.user_hash(1)
-
-
-async def test_each_iso_week_s_digest_can_be_claimed_once(store: Store):
-    assert await store.claim_digest_week("2025-W07") is True
-    assert await store.claim_digest_week("2025-W07") is False
-    assert await store.claim_digest_week("2025-W08") is True
