@@ -18,7 +18,8 @@ database with every subscriber already subscribed:
   the same database and let it finish.
 
 Reported: the sustained alert rate at the fake (alerts after the first, over the time from the
-first to the last), 429s given, subscribers missed, duplicate alerts, and reply times.
+first to the last), 429s given, the most messages the fake accepted in any one second,
+subscribers missed, duplicate alerts, and reply times.
 Targets (issue 5): rate >= 95% of the limit, 0 429s, 0 missed, 0 duplicates (at most the
 bot's alert concurrency after a kill), every reply within 2 s.
 """
@@ -35,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,19 +71,29 @@ FIRST_RESIDENT = 100  # residents asking questions during the broadcast are not 
 
 
 class TimedFake(FakeTelegram):
-    """The fake, noting when it accepted each alert."""
+    """The fake, noting when it accepted each alert, and each message of any kind."""
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.alert_times: list[float] = []
+        self.message_times: list[float] = []
         self.alerts: Counter[int | str] = Counter()
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         message = await super()._api_sendMessage(params)
+        self.message_times.append(time.monotonic())
         if message["text"].endswith(UNSUBSCRIBE_HINT):
             self.alert_times.append(time.monotonic())
             self.alerts[message["chat"]["id"]] += 1
         return message
+
+    def busiest_second(self) -> int:
+        """The most messages the fake accepted in any one-second window (at most the limit)."""
+        times = sorted(self.message_times)
+        return max(
+            (index + 1 - bisect_right(times, at - 1.0) for index, at in enumerate(times)),
+            default=0,
+        )
 
 
 @dataclass
@@ -91,6 +103,7 @@ class Run:
     alert_times: list[float] = field(default_factory=list)
     alerts: Counter[int | str] = field(default_factory=Counter)
     too_many_requests: int = 0
+    busiest_second: int = 0  # messages the fake accepted in its busiest one-second window
     too_many_for_replies: int = 0  # of those, 429s answering a reply rather than an alert
     reply_seconds: list[float] = field(default_factory=list)
     sent_before_kill: int | None = None
@@ -245,6 +258,7 @@ async def broadcast(faq: Path, subscribers: int, scale: float, questions: int, k
             run.alert_times = fake.alert_times
             run.alerts = fake.alerts
             run.too_many_requests = fake.too_many_requests_count
+            run.busiest_second = fake.busiest_second()
             run.too_many_for_replies = sum(
                 1
                 for request in fake.calls("sendMessage")
@@ -265,6 +279,7 @@ def report(name: str, run: Run) -> list[str]:
         f"  429s received {run.too_many_requests} ({run.too_many_for_replies} of them to "
         f"replies); missed {run.missed}; duplicates {run.duplicates}; recorded as delivered "
         f"{run.recorded_delivered}",
+        f"  busiest second at the fake: {run.busiest_second} messages (limit {allowed:g})",
     ]
     if run.reply_seconds:
         messages = (len(run.alert_times) - 1 + len(run.reply_seconds)) / span

@@ -249,6 +249,17 @@ async def feed_updates(store: Store) -> list[ProgressUpdate]:
     ]
 
 
+async def listed_updates(store: Store, from_file: Sequence[ProgressUpdate]) -> list[ProgressUpdate]:
+    """What /updates lists: updates.yaml's and those the feed brought, newest first.
+
+    On the same date the feed's come first: they are news the bot saw, staff's file is history.
+    An id in both (staff copied a feed item into the file) is listed once, as the file has it.
+    """
+    in_file = {update.id for update in from_file}
+    from_feed = [update for update in await feed_updates(store) if update.id not in in_file]
+    return sorted([*from_feed, *from_file], key=lambda update: update.date, reverse=True)
+
+
 def _entry_title(entry: Any) -> str:
     return _plain_text(entry.get("title") or "")
 

@@ -61,9 +61,10 @@ class Settings:
     request_timeout: float = 10.0
     log_message_text: bool = False
     # Alerts: messages a second in all and to one chat (FAQBOT_SEND_RATE="30,1"; Telegram's free
-    # limits), alerts sent at once (each holds one of the HTTP connections), attempts after
-    # timeouts and 5xx (waiting alert_backoff, 2 x alert_backoff, ...), and how often the
-    # outbox is looked at for alerts published by `faqbot publish`.
+    # limits), alerts sent at once (FAQBOT_ALERT_CONCURRENCY; each has an HTTP connection of its
+    # own, and a kill can send at most this many twice), attempts after timeouts and 5xx
+    # (waiting alert_backoff, 2 x alert_backoff, ...), and how often the outbox is looked at for
+    # alerts published by `faqbot publish` (FAQBOT_OUTBOX_POLL_INTERVAL).
     send_rate: float = 30.0
     send_rate_per_chat: float = 1.0
     alert_concurrency: int = 4
@@ -167,6 +168,8 @@ class Settings:
             heartbeat_path=Path(heartbeat) if heartbeat else None,
             log_message_text=_parse_flag("FAQBOT_LOG_MESSAGE_TEXT", get("FAQBOT_LOG_MESSAGE_TEXT")),
             **_parse_send_rate(get("FAQBOT_SEND_RATE")),
+            alert_concurrency=_parse_alert_concurrency(get("FAQBOT_ALERT_CONCURRENCY")),
+            outbox_poll_interval=_parse_outbox_poll_interval(get("FAQBOT_OUTBOX_POLL_INTERVAL")),
             retention_days=_parse_retention(get("FAQBOT_RETENTION_DAYS")),
             digest_weekday=_parse_weekday(get("FAQBOT_DIGEST_DAY")),
             digest_hour=_parse_hour(get("FAQBOT_DIGEST_HOUR")),
@@ -296,6 +299,44 @@ def _parse_send_rate(value: str | None) -> dict[str, float]:
     if len(rates) == 1:
         return {"send_rate": rates[0]}
     return {"send_rate": rates[0], "send_rate_per_chat": rates[1]}
+
+
+# More alerts in flight help only when each send takes long (a far-away Bot API server): the
+# rate is at most the concurrency divided by the time one send takes. A kill mid-broadcast can
+# send the alerts in flight twice, so there is no point going far beyond what the rate needs.
+MAX_ALERT_CONCURRENCY = 100
+# Issue 5: an alert queued by `faqbot publish` starts going out within 5 seconds.
+MAX_OUTBOX_POLL_INTERVAL = 5.0
+MIN_OUTBOX_POLL_INTERVAL = 0.1
+
+
+def _parse_alert_concurrency(value: str | None) -> int:
+    if value is None:
+        return Settings.alert_concurrency
+    if not value.isdigit() or not 1 <= int(value) <= MAX_ALERT_CONCURRENCY:
+        raise SettingsError(
+            f"FAQBOT_ALERT_CONCURRENCY is {value!r} - set how many alerts may be on their way "
+            f"at once, a whole number from 1 to {MAX_ALERT_CONCURRENCY}, like 4 (about the "
+            "send rate times the seconds one send takes)"
+        )
+    return int(value)
+
+
+def _parse_outbox_poll_interval(value: str | None) -> float:
+    if value is None:
+        return Settings.outbox_poll_interval
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not MIN_OUTBOX_POLL_INTERVAL <= seconds <= MAX_OUTBOX_POLL_INTERVAL:
+        raise SettingsError(
+            f"FAQBOT_OUTBOX_POLL_INTERVAL is {value!r} - set how many seconds the bot waits "
+            "between two looks for alerts queued by `faqbot publish`, from "
+            f"{MIN_OUTBOX_POLL_INTERVAL:g} to {MAX_OUTBOX_POLL_INTERVAL:g} (alerts must start "
+            "within 5 seconds), like 1"
+        )
+    return seconds
 
 
 def _parse_flag(name: str, value: str | None) -> bool:

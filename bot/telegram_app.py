@@ -206,10 +206,13 @@ ALERT_ATTEMPTS = 1
 
 
 class ReplyFirstLimiter(RetryingRateLimiter):
-    """Every message that is not an alert (a reply to a resident) takes the broadcast's next turn.
+    """Every message that is not an alert (a reply to a resident) goes ahead of the alerts.
 
-    Replies are sent at once; the broadcast waits one turn longer for each, so together they
-    stay within the overall rate and residents are not queued behind thousands of alerts.
+    Each attempt holds a place in the broadcast's send window (`Pacer.reply_turn`) from when it
+    is sent until its answer: at once when no broadcast is running, so replies are not slowed
+    then; during a broadcast, the next place that frees, before any alert. Together replies and
+    alerts stay within Telegram's limits, and residents are not queued behind thousands of
+    alerts.
     """
 
     pacer: Pacer | None = None
@@ -223,11 +226,24 @@ class ReplyFirstLimiter(RetryingRateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
-        if self.pacer is not None and rate_limit_args != ALERT_ATTEMPTS and "chat_id" in data:
-            self.pacer.give_way()
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+        pacer = self.pacer
+        if pacer is None or rate_limit_args == ALERT_ATTEMPTS or "chat_id" not in data:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        chat_id = _chat_key(data["chat_id"])
+
+        async def in_turn(*call_args: Any, **call_kwargs: Any) -> Any:
+            async with pacer.reply_turn(chat_id):
+                return await callback(*call_args, **call_kwargs)
+
+        return await super().process_request(in_turn, args, kwargs, endpoint, data, rate_limit_args)
+
+
+def _chat_key(chat_id: Any) -> int | str:
+    """The chat id as the broadcast knows it: a number, even when PTB was given "123"."""
+    text = str(chat_id)
+    return int(text) if text.lstrip("-").isdigit() else text
 
 
 class BotServices:
@@ -439,7 +455,10 @@ def build_application(settings: Settings, responder: Responder) -> FaqBotApplica
         )
         .rate_limiter(limiter)
         .concurrent_updates(settings.concurrent_updates)
-        .request(AiohttpRequest(settings.connection_pool_size, timeout))
+        # Alerts in flight each hold a connection: theirs are added, so replies never wait.
+        .request(
+            AiohttpRequest(settings.connection_pool_size + settings.alert_concurrency, timeout)
+        )
         .get_updates_request(HeartbeatRequest(heartbeat, connection_pool_size=2, timeout=timeout))
         .post_init(services.start)
         .post_stop(services.stop_broadcasting)
@@ -471,6 +490,7 @@ def build_application(settings: Settings, responder: Responder) -> FaqBotApplica
             CallbackQueryHandler(handlers.vote_pressed, pattern=r"^vote[:#]"),
             CallbackQueryHandler(handlers.topic_pressed, pattern=r"^topic[:#]"),
             CallbackQueryHandler(handlers.topics_page_pressed, pattern=r"^page[:#]"),
+            CallbackQueryHandler(handlers.updates_page_pressed, pattern=r"^updates[:#]"),
         ]
     )
     application.add_error_handler(handlers.on_error)

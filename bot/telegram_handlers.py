@@ -23,6 +23,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 from bot.answering import Responder
 from bot.browsing import Page, entries_tagged, page_of, topic_tags
 from bot.event_log import log_event
+from bot.feed import listed_updates
 from bot.flood import FloodGuard, Verdict
 from bot.formatting import decode_callback, encode_callback, render_reply_html, split_text
 from bot.question_log import QuestionLog
@@ -51,16 +52,21 @@ from bot.telegram_wording import (
     TOPICS_HEADING,
     UNSUBSCRIBED,
     UPDATES_HEADING,
+    UPDATES_PAGE,
     VOTE_THANKS,
     WELCOME,
 )
-from bot.updates import ProgressUpdate, latest_updates
+from bot.updates import ProgressUpdate, load_updates
 
 logger = logging.getLogger(__name__)
 
 TOPICS_PER_PAGE = 8
 QUESTIONS_PER_PAGE = 6
-UPDATES_SHOWN = 5
+UPDATES_PER_PAGE = 5
+# Room for the updates on one page: Telegram's 4,096 characters, less the heading. Counted on
+# the HTML, which is never shorter than the text Telegram counts. One update always fits alone:
+# `faqbot check` keeps summaries to 3,000 characters, and the feed's to 1,500.
+PAGE_ROOM = 3900
 
 
 class _MentionsThisBot(filters.MessageFilter):
@@ -304,14 +310,28 @@ class ResidentHandlers:
             )
 
     async def updates(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/updates: the latest progress updates, newest first."""
+        """/updates: the progress updates (updates.yaml's and the feed's), newest first, paged."""
         with self._event(update, "updates") as event:
-            published = await asyncio.to_thread(
-                latest_updates, self.settings.faq_dir, UPDATES_SHOWN
-            )
-            for chunk in _render_updates(published):
-                await update.effective_message.reply_text(chunk)
-            event.fields["outcome"] = f"{len(published)}_shown"
+            pages = _updates_pages(await self._progress_updates())
+            text, keyboard = _updates_page(pages, 0)
+            await update.effective_message.reply_text(text, reply_markup=keyboard)
+            event.fields["outcome"] = f"{len(pages[0])}_shown" if pages else "none"
+
+    async def updates_page_pressed(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """Previous / Next under /updates: another page of updates in the same message."""
+        query = update.callback_query
+        with self._event(update, "updates_page"):
+            decoded = decode_callback(query.data or "", ())
+            number = int(decoded[1]) if decoded and decoded[1].isdigit() else 0
+            await query.answer()
+            pages = _updates_pages(await self._progress_updates())
+            await _edit(query.message, *_updates_page(pages, number))
+
+    async def _progress_updates(self) -> list[ProgressUpdate]:
+        from_file = await asyncio.to_thread(load_updates, self.settings.faq_dir)
+        return await listed_updates(self.store, from_file)
 
     async def subscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         with self._event(update, "subscribe") as event:
@@ -437,7 +457,7 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-async def _edit(message: Any, text: str, keyboard: InlineKeyboardMarkup) -> None:
+async def _edit(message: Any, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
     """Show another page in the same message; pressing the page already shown changes nothing."""
     try:
         await message.edit_text(text, reply_markup=keyboard)
@@ -446,27 +466,43 @@ async def _edit(message: Any, text: str, keyboard: InlineKeyboardMarkup) -> None
             raise
 
 
-def _render_updates(published: list[ProgressUpdate]) -> list[str]:
-    if not published:
-        return [escape(NO_UPDATES)]
-    blocks = []
-    for item in published:
-        heading = f"<b>{item.date:%d %B %Y}: {escape(item.title)}</b>"
-        # A summary too long for one message is shown in pieces; each is escaped after cutting.
-        pieces = [escape(p) for p in split_text(item.summary, 3500)]
-        link = (
-            f'\n<a href="{html.escape(item.link, quote=True)}">{escape(READ_MORE)}</a>'
-            if item.link
-            else ""
-        )
-        blocks.append(f"{heading}\n" + "\n".join(pieces) + link)
-    messages = [f"<b>{escape(UPDATES_HEADING)}</b>"]
-    for block in blocks:
-        if len(messages[-1]) + 2 + len(block) <= 4096:
-            messages[-1] += "\n\n" + block
-        else:
-            messages.append(block)
-    return messages
+def _updates_pages(updates: list[ProgressUpdate]) -> list[list[str]]:
+    """The updates as HTML blocks, in pages of up to UPDATES_PER_PAGE that fit in one message.
+
+    One message a page, so Previous and Next can edit it in place.
+    """
+    pages: list[list[str]] = []
+    size = 0
+    for block in map(_update_block, updates):
+        if not pages or len(pages[-1]) == UPDATES_PER_PAGE or size + len(block) > PAGE_ROOM:
+            pages.append([])
+            size = 0
+        pages[-1].append(block)
+        size += len(block) + 2
+    return pages
+
+
+def _updates_page(pages: list[list[str]], number: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not pages:
+        return escape(NO_UPDATES), None
+    page = page_of(pages, number, 1)
+    heading = UPDATES_HEADING
+    if page.count > 1:
+        heading += UPDATES_PAGE.format(number=page.number + 1, count=page.count)
+    text = "\n\n".join([f"<b>{escape(heading)}</b>", *page.items[0]])
+    buttons = _page_buttons(page, lambda n: encode_callback("updates", str(n)))
+    return text, InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def _update_block(item: ProgressUpdate) -> str:
+    """One update: date and title in bold, the summary, and a link to read more."""
+    heading = f"<b>{item.date:%d %B %Y}: {escape(item.title)}</b>"
+    link = (
+        f'\n<a href="{html.escape(item.link, quote=True)}">{escape(READ_MORE)}</a>'
+        if item.link
+        else ""
+    )
+    return f"{heading}\n{escape(item.summary)}{link}"
 
 
 def _without_mention(text: str, username: str | None) -> str:

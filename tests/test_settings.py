@@ -200,3 +200,42 @@ def test_the_updates_feed_and_channel_are_read_and_off_by_default():
 def test_bad_feed_and_channel_settings_say_what_to_set(name, value, complaint):
     with pytest.raises(SettingsError, match=complaint):
         from_env({"TELEGRAM_BOT_TOKEN": TOKEN, name: value})
+
+
+def test_alert_concurrency_and_the_outbox_poll_interval_are_read_and_default_sensibly():
+    defaults = from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert (defaults.alert_concurrency, defaults.outbox_poll_interval) == (4, 1.0)
+    settings = from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "FAQBOT_ALERT_CONCURRENCY": "12",
+            "FAQBOT_OUTBOX_POLL_INTERVAL": "2.5",
+        }
+    )
+    assert (settings.alert_concurrency, settings.outbox_poll_interval) == (12, 2.5)
+    edges = from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "FAQBOT_ALERT_CONCURRENCY": "100",
+            "FAQBOT_OUTBOX_POLL_INTERVAL": "5",
+        }
+    )
+    assert (edges.alert_concurrency, edges.outbox_poll_interval) == (100, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("FAQBOT_ALERT_CONCURRENCY", "0", "whole number from 1 to 100"),
+        ("FAQBOT_ALERT_CONCURRENCY", "101", "whole number from 1 to 100"),
+        ("FAQBOT_ALERT_CONCURRENCY", "2.5", "whole number from 1 to 100"),
+        ("FAQBOT_ALERT_CONCURRENCY", "lots", "whole number from 1 to 100"),
+        ("FAQBOT_OUTBOX_POLL_INTERVAL", "0", "from 0.1 to 5"),
+        ("FAQBOT_OUTBOX_POLL_INTERVAL", "10", "from 0.1 to 5"),
+        ("FAQBOT_OUTBOX_POLL_INTERVAL", "nan", "from 0.1 to 5"),
+        ("FAQBOT_OUTBOX_POLL_INTERVAL", "every second", "from 0.1 to 5"),
+    ],
+)
+def test_bad_alert_concurrency_and_poll_interval_say_what_to_set(name, value, complaint):
+    with pytest.raises(SettingsError, match=f"^{name} is '{value}' - .*{complaint}"):
+        from_env({"TELEGRAM_BOT_TOKEN": TOKEN, name: value})
