@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 
 from bot.corpus import Corpus, Entry
 from bot.loader import load_corpus
-from bot.matching import Matcher, ScoredEntry
+from bot.matching import Matcher, Prepared, QuestionScores, ScoredEntry
 from bot.reply import Candidate, Choice, Outcome, Reply
 from bot.safeguarding import SafeguardingDetector
 from bot.smalltalk import SmalltalkReplies
@@ -26,6 +27,15 @@ MIN_ENTRIES_FOR_VAGUE = 3
 # With no year named, an older version of a fact is chosen over the newest only when the
 # question fits it by this many points more ("was Croydon rated inadequate?").
 VERSION_LEAD = 5.0
+# The matcher also learns wordings that are not answers: the safeguarding examples and the
+# elsewhere topics. Their ids hold a colon, which no entry id may, so they never meet the FAQ's.
+SAFEGUARDING_EXAMPLES = "safeguarding:examples"
+ELSEWHERE = "elsewhere:"
+# A message reads like the safeguarding examples when they are its best match, at this score or
+# more and by this lead over the next. Chosen by benchmarks/tune_matcher.py: on risk messages
+# written apart from the examples it catches 38 of 40 without a trigger word.
+SAFEGUARDING_LIKENESS = 45.0
+SAFEGUARDING_LEAD = 5.0
 
 
 @dataclass(frozen=True)
@@ -40,9 +50,9 @@ class Thresholds:
     # percent of the question's words the FAQ never uses, reaches `answer` and it leads the
     # runner-up by `lead`. Unfamiliar words ("adopt", "foster", "parking") are the mark of a
     # question about something else that happens to share "Croydon" and "children".
-    answer: float = 47.0
-    lead: float = 6.0
-    unfamiliar_penalty: float = 0.2
+    answer: float = 50.0
+    lead: float = 4.0
+    unfamiliar_penalty: float = 0.1
     suggest: float = 42.0  # at or above, an entry is worth offering as "did you mean"
     choice_window: float = 12.0  # offer runners-up within this much of the best
 
@@ -59,9 +69,17 @@ class Responder:
     ):
         self.corpus = corpus
         self.thresholds = thresholds
-        self.matcher = matcher or Matcher(corpus.entries, corpus.synonyms)
+        not_answers = learned_non_answers(corpus)
+        self._not_answers = {entry.id for entry in not_answers}
+        self.matcher = matcher or Matcher((*corpus.entries, *not_answers), corpus.synonyms)
         self._safeguarding = SafeguardingDetector(
             corpus.safeguarding, is_common_word=self.matcher.is_common_word
+        )
+        # Entries asked the way a concern is reported ("How do I report a concern about a
+        # child?"): a message that matches one best gets the emergency reply, which has the
+        # same numbers and more, even if its own words trigger nothing.
+        self.reporting_entries = frozenset(
+            entry.id for entry in corpus.entries if self._safeguarding.is_concern(entry.question)
         )
         self._smalltalk = SmalltalkReplies(corpus.smalltalk)
         self._topics: dict[str, list[Entry]] = {}
@@ -78,10 +96,24 @@ class Responder:
 
     def respond(self, user: str, text: str) -> Reply:
         """The reply a resident gets to `text`. `user` is for front ends and logs, not matching."""
+        return self._reply(text, self.matcher.score(text))
+
+    def respond_many(self, texts: Sequence[str]) -> Iterator[Reply]:
+        """The reply `respond` gives to each of `texts`, in order, for thousands at a time.
+
+        The matcher scores the texts in batches (Matcher.score_many), a few times faster than
+        one by one; the decision is `respond`'s own, so the replies are the same.
+        """
+        for text, scores in zip(texts, self.matcher.score_many(texts), strict=True):
+            yield self._reply(text, scores)
+
+    def _reply(self, text: str, scores: QuestionScores) -> Reply:
+        """The reply to `text`, given what the matcher made of it."""
         messages = self.corpus.messages
-        ranked = self._rank_by_topic(text)
-        candidates = tuple(Candidate(s.entry.id, s.score) for s in ranked[:MAX_CANDIDATES])
-        if self._safeguarding.is_concern(text):
+        ranked = self._rank_by_topic(text, scores.entry_scores)
+        answers = [s for s in ranked if s.entry.id not in self._not_answers]
+        candidates = tuple(Candidate(s.entry.id, s.score) for s in answers[:MAX_CANDIDATES])
+        if self._safeguarding.is_concern(text) or self._reads_like_concern(ranked):
             return Reply(
                 Outcome.SAFEGUARDING, self.corpus.safeguarding.reply, candidates=candidates
             )
@@ -93,23 +125,26 @@ class Responder:
         if smalltalk is not None:
             return Reply(Outcome.SMALLTALK, smalltalk, candidates=candidates)
 
-        if not ranked:
+        if not answers:
             return Reply(Outcome.UNANSWERED, messages.fallback, candidates=candidates)
-        if self._too_vague(text):
+        if self._too_vague(scores.prepared):
             # A word several entries use: any of the best three may be meant, however they score.
-            offered = ranked[:MAX_CHOICES]
+            offered = answers[:MAX_CHOICES]
+        elif ranked[0].entry.id in self._not_answers:
+            # Most like a question for another service: say so rather than guess an entry.
+            return Reply(Outcome.UNANSWERED, messages.fallback, candidates=candidates)
         else:
             best = ranked[0]
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
             thresholds = self.thresholds
             confidence = best.score - thresholds.unfamiliar_penalty * 100 * (
-                self.matcher.unfamiliar_share(text)
+                self.matcher.unfamiliar_share(scores.prepared)
             )
             if confidence >= thresholds.answer and best.score - runner_up >= thresholds.lead:
                 return self._answer(best.entry, candidates)
             offered = [
                 s
-                for s in ranked[:MAX_CHOICES]
+                for s in answers[:MAX_CHOICES]
                 if s.score >= thresholds.suggest
                 and best.score - s.score <= thresholds.choice_window
             ]
@@ -120,12 +155,25 @@ class Responder:
             Outcome.SUGGEST, messages.suggest_intro, choices=choices, candidates=candidates
         )
 
-    def _too_vague(self, text: str) -> bool:
+    def _reads_like_concern(self, ranked: list[ScoredEntry]) -> bool:
+        """The message reads like the safeguarding examples, or like a way to report a concern."""
+        if not ranked:
+            return False
+        best = ranked[0]
+        if best.entry.id in self.reporting_entries:
+            return best.score >= self.thresholds.suggest
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        return (
+            best.entry.id == SAFEGUARDING_EXAMPLES
+            and best.score >= SAFEGUARDING_LIKENESS
+            and best.score - runner_up >= SAFEGUARDING_LEAD
+        )
+
+    def _too_vague(self, prepared: Prepared) -> bool:
         """A single word that several answers use ("Ofsted") is a topic, not a question."""
-        prepared = self.matcher.prepare(text)
         return (
             len(set(prepared.stems)) <= 1
-            and self.matcher.entries_with_every_word(text) >= MIN_ENTRIES_FOR_VAGUE
+            and self.matcher.entries_with_every_word(prepared) >= MIN_ENTRIES_FOR_VAGUE
         )
 
     def answer_entry(self, entry_id: str) -> Reply:
@@ -141,29 +189,33 @@ class Responder:
             Outcome.ANSWER, entry.answer, entry=entry, links=entry.links, candidates=candidates
         )
 
-    def _rank_by_topic(self, text: str) -> list[ScoredEntry]:
+    def _rank_by_topic(self, text: str, entry_scores: np.ndarray) -> list[ScoredEntry]:
         """Entries best first, each topic once, as the version the question points to.
 
         Versions of one fact ("the rating in 2017", "... in 2024") are one candidate, so a
         question about the rating is not "too close to call" between its own versions.
         """
         years = years_named(text)
-        scores = self.matcher.entry_scores(text) * 100
+        scores = entry_scores * 100
+        order = np.argsort(-scores, kind="stable").tolist()
+        points = scores.tolist()  # Python floats: quicker to read one at a time
         ranked: list[ScoredEntry] = []
         seen_topics: set[str] = set()
-        for index in np.argsort(-scores, kind="stable"):
+        answers = 0
+        for index in order:
             entry = self.matcher.entries[index]
             if entry.topic in seen_topics:
                 continue
             if entry.topic is not None:
                 seen_topics.add(entry.topic)
-                entry = self._version(entry, years, scores)
-            ranked.append(ScoredEntry(entry, round(float(scores[index]), 2)))
-            if len(ranked) > MAX_CANDIDATES:
+                entry = self._version(entry, years, points)
+            ranked.append(ScoredEntry(entry, round(points[index], 2)))
+            answers += entry.id not in self._not_answers
+            if answers > MAX_CANDIDATES:
                 break
         return ranked
 
-    def _version(self, best: Entry, years: list[int], scores: np.ndarray) -> Entry:
+    def _version(self, best: Entry, years: list[int], scores: list[float]) -> Entry:
         """The version of `best`'s topic that the question is about.
 
         A year named picks the version in force then. Otherwise the newest, unless the
@@ -178,3 +230,28 @@ class Responder:
         if scores[position[best.id]] - scores[position[newest.id]] >= VERSION_LEAD:
             return best
         return newest
+
+
+def learned_non_answers(corpus: Corpus) -> tuple[Entry, ...]:
+    """The safeguarding examples and each elsewhere topic, as wordings for the matcher to learn.
+
+    They are ranked with the entries, so a message is compared with what the FAQ answers and
+    with what it must not answer in one go; the responder never answers with them.
+    """
+    learned = [
+        Entry(
+            id=f"{ELSEWHERE}{topic.id}",
+            question=topic.examples[0],
+            answer="",
+            alternatives=topic.examples[1:],
+        )
+        for topic in corpus.elsewhere
+    ]
+    examples = corpus.safeguarding.examples
+    if examples:
+        learned.append(
+            Entry(
+                id=SAFEGUARDING_EXAMPLES, question=examples[0], answer="", alternatives=examples[1:]
+            )
+        )
+    return tuple(learned)

@@ -8,6 +8,9 @@ Signals per phrasing, each measured on the evaluation sets (benchmarks/README.md
 They are fused as a weighted sum per phrasing. An entry's score, 0 to 100, blends its best
 phrasing's with the classifier's (bot/classifier.py), which learns from all the wordings of
 every entry at once. Everything that does not depend on the question is computed once, here.
+
+Each step takes a batch of questions: one for a resident's message, thousands when staff
+re-test the question log (`score_many`), with the same arithmetic for each question either way.
 """
 
 from __future__ import annotations
@@ -39,6 +42,14 @@ STOP_WORDS = frozenset(
 
 # Phrasings given the (costly) fuzzy signal: the best this many on the other signals.
 FUZZY_SHORTLIST = 64
+# Questions scored together by `score_many`: enough to share the costly steps (one embedding
+# call, one fuzzy call), few enough that a batch's arrays stay small however many questions
+# there are: its signals (4 per phrasing, 8 bytes each) take at most BATCH_BYTES, 6 MB for
+# 250 questions against the Croydon FAQ's 757 phrasings; fewer questions for a larger FAQ.
+# So few also leaves each question's cleaned text in normalise's cache (bot/text.py) when
+# the responder looks at it again.
+BATCH_SIZE = 250
+BATCH_BYTES = 8_000_000
 
 SIGNALS = ("embedding", "question_coverage", "phrasing_coverage", "fuzzy")
 
@@ -66,12 +77,20 @@ class ScoredEntry:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     """A question cleaned once and used by every signal."""
 
     words: list[str]
     stems: list[str]
     text: str
+
+
+@dataclass(frozen=True)
+class QuestionScores:
+    """What the matcher makes of one question: all the responder's decision needs from it."""
+
+    prepared: Prepared
+    entry_scores: np.ndarray  # each entry's score, 0 to 1, in corpus order
 
 
 class Matcher:
@@ -90,7 +109,7 @@ class Matcher:
         self._vocabulary = Vocabulary(synonyms)
         self._embedder = embedder or shared_embedder()
 
-        phrasings: list[_Prepared] = []
+        phrasings: list[Prepared] = []
         owner: list[int] = []
         known_words: set[str] = set()
         for index, entry in enumerate(self.entries):
@@ -105,6 +124,11 @@ class Matcher:
         self._spellable_words = sorted(w for w in known_words if len(w) >= 4 and w.isalpha())
         self._owner = np.asarray(owner, dtype=np.int64)
         self._phrasing_texts = [p.text for p in phrasings]
+        self._sorted_phrasings = np.asarray(
+            [_sorted_words(text) for text in self._phrasing_texts], dtype=object
+        )
+        # Phrasings are stored entry by entry; where each entry's begin.
+        self._entry_starts = np.searchsorted(self._owner, np.arange(len(self.entries)))
 
         # idf over phrasings: a stem in few phrasings says more about which entry is meant.
         document_frequency: dict[str, int] = defaultdict(int)
@@ -157,12 +181,12 @@ class Matcher:
         self._weights = weights
         self._weight_vector = raw / raw.sum()
 
-    def _prepare_words(self, words: list[str]) -> _Prepared:
+    def _prepare_words(self, words: list[str]) -> Prepared:
         words = self._vocabulary.apply(words)
         # Years are left to the responder's time handling: "rating 2017" and "rating now" are
         # the same question about different times, so a year must not make a match.
         content = [w for w in words if w not in STOP_WORDS and not is_year(w)]
-        return _Prepared(words=words, stems=stem(content), text=" ".join(words))
+        return Prepared(words=words, stems=stem(content), text=" ".join(words))
 
     def _closest_known_word(self, word: str) -> str:
         """The corpus word a typo was meant to be; real words the corpus lacks stay as they are."""
@@ -177,7 +201,7 @@ class Matcher:
         """True for everyday words that are spelt right (see Embedder.is_common_word)."""
         return self._embedder.is_common_word(word)
 
-    def prepare(self, question: str) -> _Prepared:
+    def prepare(self, question: str) -> Prepared:
         """Clean, apply synonyms to, and correct the spelling of a question.
 
         Synonyms go first so a resident's word ("kids") is not "corrected" to a near FAQ word,
@@ -192,48 +216,30 @@ class Matcher:
         The fuzzy signal costs the most, so `fuzzy_for` can limit it to some phrasings.
         """
         prepared = self.prepare(question)
-        signals = np.zeros((len(SIGNALS), len(self._owner)))
-        if not prepared.words or not len(self._owner):
-            return signals
-
-        matched = np.zeros(len(self._owner))
-        question_weight = 0.0
-        for s in set(prepared.stems):
-            idf = self._idf.get(s, self._unknown_idf)
-            question_weight += idf
-            phrasings = self._phrasings_with.get(s)
-            if phrasings is not None:
-                matched[phrasings] += idf
-        if question_weight:
-            signals[1] = matched / question_weight
-            signals[2] = matched / self._phrasing_weight
-
-        signals[0] = np.clip(self._phrasing_vectors @ self._vector(prepared.text), 0.0, 1.0)
+        signals = self._signals([prepared], self._vectors([prepared]))[0]
         if fuzzy_for is None:
             fuzzy_for = np.arange(len(self._owner))
-        if len(fuzzy_for):
-            texts = [self._phrasing_texts[i] for i in fuzzy_for]
-            scores = process.cdist([prepared.text], texts, scorer=fuzz.token_sort_ratio, workers=1)
-            signals[3, fuzzy_for] = scores[0] / 100.0
+        if prepared.words and len(fuzzy_for):
+            signals[3, fuzzy_for] = self._fuzzy([prepared], fuzzy_for[None])[0] / 100.0
         return signals
 
-    def unfamiliar_share(self, question: str) -> float:
+    def unfamiliar_share(self, prepared: Prepared) -> float:
         """The share (0 to 1, idf-weighted) of the question's words the FAQ never uses.
 
         "How do I adopt a child?" shares "child" with many entries, but "adopt" appears
         nowhere in the FAQ: a sign the question is about something the FAQ doesn't cover.
         """
-        stems = set(self.prepare(question).stems)
+        stems = set(prepared.stems)
         total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
         unfamiliar = sum(self._unknown_idf for s in stems if s not in self._known_stems)
         return unfamiliar / total if total else 0.0
 
-    def entries_with_every_word(self, question: str) -> int:
+    def entries_with_every_word(self, prepared: Prepared) -> int:
         """How many entries (versions of one topic counted once) use every word of the question.
 
         A one-word message that several answers share ("Ofsted") cannot say which is meant.
         """
-        stems = set(self.prepare(question).stems)
+        stems = set(prepared.stems)
         if not stems:
             return 0
         positions = None
@@ -244,40 +250,147 @@ class Matcher:
         return len({entry.topic or entry.id for entry in owners})
 
     def phrasing_scores(self, question: str) -> np.ndarray:
-        """The fused score (0 to 1) of every phrasing, in corpus order.
+        """The fused score (0 to 1) of every phrasing, in corpus order."""
+        prepared = self.prepare(question)
+        return self._phrasing_scores([prepared], self._vectors([prepared]))[0]
+
+    def classifier_scores(self, question: str) -> np.ndarray:
+        """The classifier's score (0 to 1) of every entry."""
+        prepared = self.prepare(question)
+        return self._classifier_scores(prepared, self._vectors([prepared])[0])
+
+    def entry_scores(self, question: str) -> np.ndarray:
+        """Each entry's score (0 to 1): its best phrasing, blended with the classifier's view."""
+        scores = self.phrasing_scores(question)[None]
+        return self._blend(scores, [self.classifier_scores(question)])[0]
+
+    def score(self, question: str) -> QuestionScores:
+        """The cleaned question and each entry's score, for the responder's decision."""
+        return QuestionScores(self.prepare(question), self.entry_scores(question))
+
+    def score_many(self, questions: Sequence[str]) -> Iterator[QuestionScores]:
+        """`score` of each question, in order, computed a batch of questions at a time.
+
+        For thousands of questions at once (`faqbot unanswered --retest`): one embedding call
+        and one fuzzy call per batch, and the other signals as array operations over the whole
+        batch. Every step does, for each question, the same arithmetic as `score` (the
+        single-question methods are this path with a batch of one), so the scores are the
+        same to the last bit; tests/test_batch_matching.py checks it.
+        """
+        per_question = len(SIGNALS) * 8 * max(len(self._owner), 1)
+        size = max(1, min(BATCH_SIZE, BATCH_BYTES // per_question))
+        for start in range(0, len(questions), size):
+            prepared = [self.prepare(question) for question in questions[start : start + size]]
+            vectors = self._vectors(prepared)
+            phrasing = self._phrasing_scores(prepared, vectors)
+            classifier = [
+                self._classifier_scores(p, v) for p, v in zip(prepared, vectors, strict=True)
+            ]
+            for one, scores in zip(prepared, self._blend(phrasing, classifier), strict=True):
+                yield QuestionScores(one, scores)
+
+    # -- The scoring steps, each for a batch of questions (the first axis of every array) ----
+
+    def _vectors(self, prepared: Sequence[Prepared]) -> np.ndarray:
+        """The embedding of each question's cleaned text, one row each."""
+        if len(prepared) == 1:
+            # The responder asks about one message several times: its vector is kept.
+            return self._vector(prepared[0].text)[None]
+        return self._embedder.embed([p.text for p in prepared])
+
+    def _embed_one(self, text: str) -> np.ndarray:
+        return self._embedder.embed([text])[0]
+
+    def _signals(self, prepared: Sequence[Prepared], vectors: np.ndarray) -> np.ndarray:
+        """Every signal but the fuzzy one (left at 0) of each question for every phrasing."""
+        signals = np.zeros((len(prepared), len(SIGNALS), len(self._owner)))
+        with_words = [row for row, p in enumerate(prepared) if p.words]
+        if not with_words or not len(self._owner):
+            return signals
+
+        # The idf of each of a question's stems, added to every phrasing using the stem: in one
+        # call for the whole batch, each question's stems in the order a single question's are.
+        count = len(self._owner)
+        question_weight = np.zeros(len(prepared))
+        positions: list[np.ndarray] = []
+        amounts: list[float] = []
+        starts: list[int] = []
+        for row in with_words:
+            weight = 0.0
+            for s in set(prepared[row].stems):
+                idf = self._idf.get(s, self._unknown_idf)
+                weight += idf
+                phrasings = self._phrasings_with.get(s)
+                if phrasings is not None:
+                    positions.append(phrasings)
+                    amounts.append(idf)
+                    starts.append(row * count)
+            question_weight[row] = weight
+        matched = np.zeros(len(prepared) * count)
+        if positions:
+            lengths = [len(p) for p in positions]
+            flat = np.concatenate(positions) + np.repeat(starts, lengths)
+            np.add.at(matched, flat, np.repeat(amounts, lengths))
+        matched = matched.reshape(len(prepared), count)
+        covered = question_weight > 0
+        signals[covered, 1] = matched[covered] / question_weight[covered, None]
+        signals[covered, 2] = matched[covered] / self._phrasing_weight
+
+        # One matrix-vector product per question, as for a single question: a batched matrix
+        # product would add up in another order and differ in the last bits.
+        cosines = np.matmul(self._phrasing_vectors, vectors[with_words, :, None])[..., 0]
+        signals[with_words, 0] = np.clip(cosines, 0.0, 1.0)
+        return signals
+
+    def _phrasing_scores(self, prepared: Sequence[Prepared], vectors: np.ndarray) -> np.ndarray:
+        """The fused score (0 to 1) of each question for every phrasing.
 
         The fuzzy signal is computed only for the phrasings leading on the others: a phrasing
         far behind on meaning and words is never a near-copy, and this keeps a corpus of
         thousands of phrasings within a few milliseconds.
         """
-        if len(self._owner) <= FUZZY_SHORTLIST:
-            return self._weight_vector @ self.signals(question)
-        signals = self.signals(question, fuzzy_for=np.empty(0, dtype=np.int64))
-        partial = self._weight_vector[:3] @ signals[:3]
-        shortlist = np.argpartition(-partial, FUZZY_SHORTLIST)[:FUZZY_SHORTLIST]
-        texts = [self._phrasing_texts[i] for i in shortlist]
-        text = self.prepare(question).text
-        fuzzy = process.cdist([text], texts, scorer=fuzz.token_sort_ratio, workers=1)[0] / 100.0
-        partial[shortlist] += self._weight_vector[3] * fuzzy
+        signals = self._signals(prepared, vectors)
+        count = len(self._owner)
+        if count <= FUZZY_SHORTLIST:
+            with_words = [row for row, p in enumerate(prepared) if p.words]
+            if with_words and count:
+                every = np.broadcast_to(np.arange(count), (len(with_words), count))
+                fuzzy = self._fuzzy([prepared[row] for row in with_words], every)
+                signals[with_words, 3] = fuzzy / 100.0
+            return self._weight_vector @ signals
+        partial = self._weight_vector[:3] @ signals[:, :3]
+        shortlist = np.argpartition(-partial, FUZZY_SHORTLIST, axis=1)[:, :FUZZY_SHORTLIST]
+        fuzzy = self._fuzzy(prepared, shortlist) / 100.0
+        partial[np.arange(len(prepared))[:, None], shortlist] += self._weight_vector[3] * fuzzy
         return partial
 
-    def _embed_one(self, text: str) -> np.ndarray:
-        return self._embedder.embed([text])[0]
+    def _fuzzy(self, prepared: Sequence[Prepared], phrasings: np.ndarray) -> np.ndarray:
+        """rapidfuzz's token_sort_ratio (0 to 100) of each question with the phrasings in its row.
 
-    def classifier_scores(self, question: str) -> np.ndarray:
-        """The classifier's score (0 to 1) of every entry."""
-        prepared = self.prepare(question)
+        token_sort_ratio is `ratio` of the two texts with their words sorted, so the phrasings
+        are sorted once, at load, and the pairs of a whole batch go to rapidfuzz in one call.
+        """
+        pairs = phrasings.shape[1]
+        questions = [text for p in prepared for text in [_sorted_words(p.text)] * pairs]
+        choices = self._sorted_phrasings[phrasings.ravel()].tolist()
+        scores = process.cpdist(questions, choices, scorer=fuzz.ratio, workers=1)
+        return scores.reshape(phrasings.shape)
+
+    def _classifier_scores(self, prepared: Prepared, vector: np.ndarray) -> np.ndarray:
         if not prepared.words:
             return np.zeros(len(self.entries))
-        by_group = self._classifier.scores(self._vector(prepared.text), prepared.stems)
-        return by_group[self._group]
+        return self._classifier.scores(vector, prepared.stems)[self._group]
 
-    def entry_scores(self, question: str) -> np.ndarray:
-        """Each entry's score (0 to 1): its best phrasing, blended with the classifier's view."""
-        best = np.zeros(len(self.entries))
-        np.maximum.at(best, self._owner, self.phrasing_scores(question))
+    def _blend(self, phrasing: np.ndarray, classifier: Sequence[np.ndarray]) -> np.ndarray:
+        """Each question's entry scores: each entry's best phrasing, blended with the classifier."""
+        best = np.zeros((len(phrasing), len(self.entries)))
+        if len(self._owner):
+            by_entry = np.maximum.reduceat(phrasing, self._entry_starts, axis=1)
+            best = np.maximum(best, by_entry)
         share = self._weights.classifier
-        return (1 - share) * best + share * self.classifier_scores(question)
+        # Weighted one question at a time: a question's classifier scores may be float32.
+        weighted = np.array([share * scores for scores in classifier], dtype=np.float64)
+        return (1 - share) * best + weighted.reshape(best.shape)
 
     def ranked(self, question: str) -> Iterator[ScoredEntry]:
         """Every entry, best first."""
@@ -317,3 +430,8 @@ class Matcher:
                     )
                 position += 1
         return found
+
+
+def _sorted_words(text: str) -> str:
+    """The words of a cleaned text in sorted order, as rapidfuzz's token_sort_ratio sorts them."""
+    return " ".join(sorted(text.split()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rapidfuzz import fuzz
 
 from bot.classifier import WordingClassifier, word_features
 from bot.corpus import Entry, Synonym
@@ -149,3 +150,28 @@ def test_word_features_are_stems_and_neighbouring_pairs() -> None:
         "requir improv",
         "improv good",
     ]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how much was invested in childrens services",
+        "services childrens in invested much how",
+        "camden camden partnership",
+        "partnershp with camdem",
+        "Zürich ÅSA naïve café 日本 語",
+        "a",
+        "?!",
+    ],
+)
+def test_the_fuzzy_signal_is_rapidfuzz_token_sort_ratio(matcher: Matcher, question: str) -> None:
+    # The matcher sorts the words itself, once per phrasing, and asks rapidfuzz for `ratio`.
+    prepared = matcher.prepare(question)
+    phrasings = [
+        matcher.prepare(phrasing).text for entry in ENTRIES for phrasing in entry.phrasings
+    ]
+    expected = [
+        fuzz.token_sort_ratio(prepared.text, phrasing) / 100 if prepared.words else 0.0
+        for phrasing in phrasings
+    ]
+    assert matcher.signals(question)[3].tolist() == pytest.approx(expected, abs=1e-6)
