@@ -17,6 +17,8 @@ from bot.evaluation import Case, load_cases  # noqa: E402
 CROYDON_FAQ = ROOT / "faq"
 CROYDON_TUNE = ROOT / "benchmarks" / "croydon" / "cases-tune.yaml"
 CROYDON_HELDOUT = ROOT / "benchmarks" / "croydon" / "cases-heldout.yaml"
+# Written blind on 2026-11-23, after the first held-out set had been looked at in aggregate.
+CROYDON_HELDOUT_2 = ROOT / "benchmarks" / "croydon" / "cases-heldout-2.yaml"
 STACKFAQ = ROOT.parent / "shared" / "benchmarks" / "stackfaq"
 
 

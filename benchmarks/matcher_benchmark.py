@@ -22,7 +22,14 @@ from collections.abc import Callable, Sequence
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core, as the targets say
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from datasets import CROYDON_FAQ, CROYDON_HELDOUT, CROYDON_TUNE, RetrievalSet, stackfaq  # noqa: E402
+from datasets import (  # noqa: E402
+    CROYDON_FAQ,
+    CROYDON_HELDOUT,
+    CROYDON_HELDOUT_2,
+    CROYDON_TUNE,
+    RetrievalSet,
+    stackfaq,
+)
 from rapidfuzz import process, utils  # noqa: E402
 
 from bot.answering import Responder  # noqa: E402
@@ -197,6 +204,7 @@ def main() -> None:
     )
     report_croydon(responder, "tuning set", load_cases(CROYDON_TUNE))  # type: ignore[arg-type]
     report_croydon(responder, "held-out set", load_cases(CROYDON_HELDOUT))  # type: ignore[arg-type]
+    report_croydon(responder, "held-out set 2", load_cases(CROYDON_HELDOUT_2))  # type: ignore[arg-type]
     report_large_corpora(arguments.quick)
 
 
