@@ -12,6 +12,7 @@ only. Safeguarding messages are only counted there, never stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -338,8 +339,7 @@ class Store:
                 yield self.db
                 await self.db.execute("COMMIT")
             except BaseException:
-                if self.db.in_transaction:
-                    await self.db.execute("ROLLBACK")
+                await _roll_back(self.db)
                 raise
 
     def user_hash(self, user_id: int) -> str:
@@ -451,7 +451,7 @@ class Store:
                     deleted += cursor.rowcount
                 await self.db.execute("COMMIT")
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                await _roll_back(self.db)
                 raise
         await self._erase_deleted_rows()
         return deleted
@@ -476,8 +476,7 @@ class Store:
                         continue
                 await self.db.execute("COMMIT")
             except BaseException:
-                if self.db.in_transaction:
-                    await self.db.execute("ROLLBACK")
+                await _roll_back(self.db)
                 raise
         for question, row_id in written:
             question.id = row_id
@@ -610,10 +609,22 @@ class Store:
                     deleted += cursor.rowcount
                 await self.db.execute("COMMIT")
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                await _roll_back(self.db)
                 raise
         await self._erase_deleted_rows()
         return deleted
+
+
+async def _roll_back(db: aiosqlite.Connection) -> None:
+    """Undo the open transaction, if any, without hiding why it failed.
+
+    A task cancelled while its COMMIT runs in aiosqlite's thread sees CancelledError, but the
+    COMMIT may still go through; the ROLLBACK then fails, and its error must not replace the
+    CancelledError: a task that loses its cancellation never stops (a bot that hangs on exit).
+    """
+    with contextlib.suppress(sqlite3.Error):
+        if db.in_transaction:
+            await db.execute("ROLLBACK")
 
 
 async def _user_version(db: aiosqlite.Connection) -> int:
