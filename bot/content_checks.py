@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.answering import ELSEWHERE, SAFEGUARDING_EXAMPLES, Responder
+from bot.answering import Responder
 from bot.corpus import Corpus, FaqError, Location, Problem
 from bot.loader import check_directory, load_corpus
 from bot.matching import Matcher
@@ -48,45 +48,29 @@ def misplaced_alternatives(corpus: Corpus, matcher: Matcher | None = None) -> li
 
 
 def alternatives_not_answered(responder: Responder) -> list[Problem]:
-    """Warn about alternatives that, asked word for word, get no answer at all.
+    """Warn about alternatives that, asked word for word, get the emergency reply.
 
-    They read more like the safeguarding examples or an elsewhere topic than like an entry, so
-    residents who ask them that way get the emergency reply or the "no answer" reply. Entries
-    that are themselves about reporting a concern are meant to get the emergency reply.
+    They hold a trigger phrase, or read more like the safeguarding examples than like their
+    entry, so residents who ask them that way never see the answer. Entries that are
+    themselves about reporting a concern are meant to get the emergency reply.
     """
-    corpus = responder.corpus
     problems = []
-    for entry in corpus.entries:
+    for entry in responder.corpus.entries:
         if entry.id in responder.reporting_entries:
             continue
         replies = responder.respond_many(entry.alternatives)
         for alternative, reply in zip(entry.alternatives, replies, strict=True):
-            said = f'the alternative "{alternative}" of "{entry.id}"'
-            if reply.outcome is Outcome.SAFEGUARDING:
-                message = (
-                    f"{said} gets the emergency reply, because it reads like the safeguarding "
-                    "examples or contains a trigger phrase: reword it"
-                )
-            elif reply.outcome is Outcome.UNANSWERED:
-                [closest] = responder.matcher.rank(alternative, limit=1)
-                message = (
-                    f'{said} gets the "no answer" reply, because it reads more like '
-                    f"{_name(closest.entry.id)}: reword it, or remove the example it is like"
-                )
-            else:
+            if reply.outcome is not Outcome.SAFEGUARDING:
                 continue
+            message = (
+                f'the alternative "{alternative}" of "{entry.id}" gets the emergency reply, '
+                "because it contains a trigger phrase or reads like the safeguarding examples: "
+                "reword it"
+            )
             problems.append(
                 Problem(entry.location or Location(Path("?"), 1), message, is_warning=True)
             )
     return problems
-
-
-def _name(learned_id: str) -> str:
-    if learned_id.startswith(ELSEWHERE):
-        return f'the elsewhere topic "{learned_id.removeprefix(ELSEWHERE)}"'
-    if learned_id == SAFEGUARDING_EXAMPLES:
-        return "the safeguarding examples"
-    return f'the entry "{learned_id}"'
 
 
 def _position(problem: Problem) -> tuple[str, int, int]:
