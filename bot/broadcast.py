@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.outbox import Delivery, Outbox
+from bot.waiting import pause
 
 logger = logging.getLogger(__name__)
 
@@ -293,16 +294,7 @@ class Broadcaster:
         self._stopping.set()
 
     async def _idle(self) -> None:
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.poll_interval):
-                stopping = asyncio.create_task(self._stopping.wait())
-                woken = asyncio.create_task(self._wake.wait())
-                try:
-                    await asyncio.wait({stopping, woken}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    stopping.cancel()
-                    woken.cancel()
+        await pause(self._stopping, self._wake, self.poll_interval)
 
     async def _send_due(self) -> bool:
         """Start sending the next few due alerts; False when none could be started."""

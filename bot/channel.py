@@ -14,7 +14,6 @@ about Telegram.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from datetime import UTC, datetime
 from bot.event_log import log_event
 from bot.outbox import UNSUBSCRIBE_HINT
 from bot.storage import Store
+from bot.waiting import pause
 
 logger = logging.getLogger(__name__)
 
@@ -69,16 +69,7 @@ class ChannelPoster:
                     hint="the bot must be an admin of the channel, allowed to post messages",
                 )
                 wait = self.retry_interval
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    stopping = asyncio.create_task(self._stopping.wait())
-                    woken = asyncio.create_task(self._wake.wait())
-                    try:
-                        await asyncio.wait({stopping, woken}, return_when=asyncio.FIRST_COMPLETED)
-                    finally:
-                        stopping.cancel()
-                        woken.cancel()
+            await pause(self._stopping, self._wake, wait)
 
     def wake(self) -> None:
         """Something was published: post it now, not at the next look."""
