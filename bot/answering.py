@@ -104,8 +104,41 @@ class Responder:
         The matcher scores the texts in batches (Matcher.score_many), a few times faster than
         one by one; the decision is `respond`'s own, so the replies are the same.
         """
+        self._safeguarding.read_ahead(texts)
         for text, scores in zip(texts, self.matcher.score_many(texts), strict=True):
             yield self._reply(text, scores)
+
+    def answers_and_suggestions(self, texts: Sequence[str]) -> Iterator[Reply | None]:
+        """For each text, `respond_many`'s reply if it answers or suggests, else None.
+
+        For `faqbot unanswered --retest`, which counts only those, over thousands of logged
+        questions that mostly match nothing. A ceiling on a text's scores (a third of the work
+        of the scores themselves: Matcher.score_ceilings) shows most of them can be neither an
+        answer nor a suggestion, which both need an entry scoring at least the lower of the
+        `answer` and `suggest` thresholds; only the others get their reply worked out, the
+        very one `respond_many` gives. A single word is never passed over: when several
+        entries use it, it gets choices whatever its score (_too_vague).
+        """
+        thresholds = self.thresholds
+        # Under this, even rounded to 2 decimals as the decision rounds it, a score is too low.
+        # A negative penalty for unfamiliar words could lift a lower score to an answer.
+        too_low = min(thresholds.answer, thresholds.suggest) - 0.01
+        may_pass_over = thresholds.unfamiliar_penalty >= 0
+        answers = np.asarray(
+            [n for n, e in enumerate(self.matcher.entries) if e.id not in self._not_answers],
+            dtype=np.intp,
+        )
+        far_off = [
+            may_pass_over and len(set(prepared.stems)) > 1 and ceiling * 100 < too_low
+            for prepared, ceiling in self.matcher.score_ceilings(texts, answers, too_low / 100)
+        ]
+        replies = self.respond_many(
+            [text for text, far in zip(texts, far_off, strict=True) if not far]
+        )
+        for far in far_off:
+            reply = None if far else next(replies)
+            helps = reply is not None and reply.outcome in (Outcome.ANSWER, Outcome.SUGGEST)
+            yield reply if helps else None
 
     def _reply(self, text: str, scores: QuestionScores) -> Reply:
         """The reply to `text`, given what the matcher made of it."""

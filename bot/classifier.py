@@ -14,7 +14,7 @@ then turned into one weight vector per feature, so a question costs a few small 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -28,7 +28,7 @@ def word_features(stems: Sequence[str]) -> list[str]:
     return [*stems, *(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))]
 
 
-def _weight(features: set[str]) -> float:
+def _weight(features: Collection[str]) -> float:
     """Each of a text's features counts 1/sqrt(n), so every text's word vector has length 1."""
     return 1.0 / np.sqrt(len(features)) if features else 0.0
 
@@ -47,7 +47,9 @@ class WordingClassifier:
         rows_with: dict[str, list[int]] = defaultdict(list)
         self._row_weight = np.zeros(len(stems))
         for row, wording in enumerate(stems):
-            features = set(word_features(wording))
+            # In order (dict.fromkeys, not set), so the sums below add up in the same order in
+            # every process: a set's order follows Python's per-process string hashing.
+            features = dict.fromkeys(word_features(wording))
             self._row_weight[row] = _weight(features)
             for feature in features:
                 rows_with[feature].append(row)
@@ -72,10 +74,52 @@ class WordingClassifier:
 
     def scores(self, vector: np.ndarray, stems: Sequence[str]) -> np.ndarray:
         result = vector @ self._vector_weights
-        features = set(word_features(stems))
+        features = dict.fromkeys(word_features(stems))
         known = [self._feature_index[f] for f in features if f in self._feature_index]
         if known:
             # Weighted as in training, counting words the FAQ never uses: a long message
             # with one familiar word is weaker evidence than that word alone.
             result = result + _weight(features) * self._feature_weights[known].sum(axis=0)
         return np.clip(result, 0.0, 1.0)
+
+    def scores_many(self, vectors: np.ndarray, stems: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """`scores` of each question of a batch (a row of `vectors` each), in fewer steps.
+
+        The arithmetic is `scores`' own, question by question: one matrix-vector product each
+        (np.matmul makes one per row), the feature weights added one after another in the
+        order they are found, float32 scores for a question with no known feature and float64
+        for the others. So the scores are the same to the last bit (tests/test_batch_matching).
+        """
+        results = np.matmul(vectors[:, None, :], self._vector_weights)[:, 0]
+        known: list[list[int]] = []
+        feature_counts: list[int] = []
+        for question_stems in stems:
+            features = dict.fromkeys(word_features(question_stems))
+            feature_counts.append(len(features))
+            known.append([self._feature_index[f] for f in features if f in self._feature_index])
+        with_known = [row for row, found in enumerate(known) if found]
+        scores: list[np.ndarray] = list(np.clip(results, 0.0, 1.0))
+        if with_known:
+            weights = 1.0 / np.sqrt(np.asarray([feature_counts[row] for row in with_known]))
+            added = self._sum_rows([known[row] for row in with_known])
+            combined = np.clip(results[with_known] + weights[:, None] * added, 0.0, 1.0)
+            for row, values in zip(with_known, combined, strict=True):
+                scores[row] = values
+        return scores
+
+    def _sum_rows(self, rows: list[list[int]]) -> np.ndarray:
+        """For each list, the weights of its features added up one after another.
+
+        That is the order `sum(axis=0)` adds rows in (np.add.reduceat adds in another), here
+        for every list at once: the first features of all lists, then the second...
+        """
+        longest = max(len(found) for found in rows)
+        padded = np.zeros((len(rows), longest), dtype=np.intp)
+        for position, found in enumerate(rows):
+            padded[position, : len(found)] = found
+        counts = np.asarray([len(found) for found in rows])
+        total = self._feature_weights[padded[:, 0]]
+        for column in range(1, longest):
+            more = np.flatnonzero(counts > column)
+            total[more] += self._feature_weights[padded[more, column]]
+        return total

@@ -7,6 +7,7 @@ Each text is the average of its tokens' vectors, so embedding costs a lookup, no
 from __future__ import annotations
 
 import functools
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,12 @@ _DIMENSIONS = 256
 class Embedder:
     def __init__(self) -> None:
         # WordLlama.load() looks for the bundled tokenizer in the wrong folder and then tries to
-        # download it; reading the packaged files directly never touches the network.
-        import wordllama
+        # download it; reading the packaged files directly never touches the network. The
+        # package is found, not imported: importing it loads pydantic and requests, 0.6 s.
         from safetensors import safe_open
         from tokenizers import Tokenizer
 
-        package = Path(wordllama.__file__).parent
+        package = _package_folder("wordllama")
         tokenizer = Tokenizer.from_file(
             str(package / "tokenizers" / "l2_supercat_tokenizer_config.json")
         )
@@ -32,6 +33,7 @@ class Embedder:
         tokenizer.no_padding()
         tokenizer.no_truncation()
         self._tokenizer = tokenizer
+        self._word_tokens: dict[str, list[int]] = {}
 
     def is_common_word(self, word: str) -> bool:
         """True for words the model's vocabulary holds whole: real words, not typos.
@@ -44,14 +46,57 @@ class Embedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit vectors, one row per text; a text with no tokens gets a zero row."""
         vectors = np.zeros((len(texts), self._table.shape[1]), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
-        for row, encoding in enumerate(encodings):
-            # The average of the text's token vectors, as WordLlama computes it, without its
-            # batching and padding: one question takes a tenth of a millisecond.
-            if encoding.ids:
-                vectors[row] = self._table[encoding.ids].mean(axis=0)
+        ids = [self._token_ids(text) for text in texts]
+        counts = np.asarray([len(text_ids) for text_ids in ids], dtype=np.intp)
+        if counts.any():
+            # The average of each text's token vectors, as `mean` adds them up: token by
+            # token, from the first, for every text of the batch at once.
+            padded = np.zeros((len(texts), counts.max()), dtype=np.intp)
+            for row, text_ids in enumerate(ids):
+                padded[row, : len(text_ids)] = text_ids
+            rows = np.flatnonzero(counts)
+            vectors[rows] = self._table[padded[rows, 0]]
+            for position in range(1, counts.max()):
+                rows = np.flatnonzero(counts > position)
+                vectors[rows] += self._table[padded[rows, position]]
+            with_tokens = counts > 0
+            vectors[with_tokens] = np.true_divide(
+                vectors[with_tokens], counts[with_tokens, None], casting="unsafe"
+            )
         lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.divide(vectors, lengths, out=np.zeros_like(vectors), where=lengths > 0)
+
+    def _token_ids(self, text: str) -> list[int]:
+        """The text's tokens: those of its words, each tokenised once.
+
+        The tokenizer writes each space as "\u2581" and no token has one inside, so a text's
+        tokens are its words' tokens, one after another. Texts where that may not hold (two
+        spaces, "\u2581" itself, special tokens such as "<s>", control characters) go whole.
+        """
+        if (
+            "  " in text
+            or "<" in text
+            or "\u2581" in text
+            or text != text.strip(" ")
+            or not text.isprintable()
+        ):
+            return self._tokenizer.encode(text, add_special_tokens=False).ids
+        ids: list[int] = []
+        for word in text.split(" "):
+            found = self._word_tokens.get(word)
+            if found is None:
+                found = self._tokenizer.encode(word, add_special_tokens=False).ids
+                if len(self._word_tokens) < 100_000:
+                    self._word_tokens[word] = found
+            ids.extend(found)
+        return ids
+
+
+def _package_folder(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"{name} is not installed - run: pip install -e .", name=name)
+    return Path(spec.submodule_search_locations[0])
 
 
 @functools.cache

@@ -53,6 +53,14 @@ BATCH_BYTES = 8_000_000
 
 SIGNALS = ("embedding", "question_coverage", "phrasing_coverage", "fuzzy")
 
+# A word the FAQ does not use is read as the FAQ word it is this similar to (rapidfuzz's ratio).
+SPELLING_CUTOFF = 80
+# Corrections remembered; past this many distinct words they are forgotten and found again.
+MAX_CORRECTIONS_KEPT = 100_000
+# `score_ceilings` adds this to a score for the rounding of float64 sums and of float32
+# classifier scores: both err by less than 1e-7 on scores of at most 1.5.
+SCORE_SLACK = 1e-6
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -132,7 +140,9 @@ class Matcher:
 
         # idf over phrasings: a stem in few phrasings says more about which entry is meant.
         document_frequency: dict[str, int] = defaultdict(int)
-        phrasing_stems = [set(p.stems) for p in phrasings]
+        # dict.fromkeys, not set: sums over a question's stems then add up in the same order in
+        # every process, where a set's order follows Python's per-process string hashing.
+        phrasing_stems = [list(dict.fromkeys(p.stems)) for p in phrasings]
         for stems in phrasing_stems:
             for s in stems:
                 document_frequency[s] += 1
@@ -151,6 +161,10 @@ class Matcher:
             [sum(self._idf[s] for s in stems) or 1.0 for stems in phrasing_stems]
         )
         self._phrasing_vectors = self._embedder.embed(self._phrasing_texts)
+        # How far two float32 cosines of unit vectors, summed in different orders, can be
+        # apart: each is within n x 2^-24 of the true value (n, the vector's length), whatever
+        # the order; twice that again, for safety. 6e-5 for WordLlama's 256 dimensions.
+        self._cosine_slack = 2 * self._phrasing_vectors.shape[1] * float(np.finfo(np.float32).eps)
 
         # The classifier tells entries apart; versions of one topic are one label to it, as
         # they differ by date, which the responder handles.
@@ -166,7 +180,8 @@ class Matcher:
             len(groups),
         )
         self._vector = functools.lru_cache(maxsize=256)(self._embed_one)
-        self._correct = functools.lru_cache(maxsize=4096)(self._closest_known_word)
+        # Each word's correction, looked up once (see _correct_ahead for thousands at once).
+        self._corrections: dict[str, str] = {}
         # The responder asks about the same message several times (rank, vagueness).
         self.prepare = functools.lru_cache(maxsize=256)(self.prepare)  # type: ignore[method-assign]
         self.weights = weights
@@ -188,14 +203,66 @@ class Matcher:
         content = [w for w in words if w not in STOP_WORDS and not is_year(w)]
         return Prepared(words=words, stems=stem(content), text=" ".join(words))
 
-    def _closest_known_word(self, word: str) -> str:
+    def _correct(self, word: str) -> str:
         """The corpus word a typo was meant to be; real words the corpus lacks stay as they are."""
-        if word in self._known_words or len(word) < 4 or not word.isalpha():
-            return word
-        if self._embedder.is_common_word(word):
-            return word
-        found = process.extractOne(word, self._spellable_words, scorer=fuzz.ratio, score_cutoff=80)
-        return found[0] if found else word
+        found = self._corrections.get(word)
+        if found is None:
+            found = word
+            if self._may_be_a_typo(word):
+                best = process.extractOne(
+                    word, self._spellable_words, scorer=fuzz.ratio, score_cutoff=SPELLING_CUTOFF
+                )
+                found = best[0] if best else word
+            self._remember_correction(word, found)
+        return found
+
+    def _may_be_a_typo(self, word: str) -> bool:
+        """A word to look for among the corpus words: long enough, not theirs, not everyday."""
+        return (
+            word not in self._known_words
+            and len(word) >= 4
+            and word.isalpha()
+            and not self._embedder.is_common_word(word)
+        )
+
+    def _prepare_many(self, questions: Sequence[str]) -> list[Prepared]:
+        """`prepare` of each question, the corrections of their new words looked up at once."""
+        cleaned = [self._vocabulary.apply(normalise(question).split()) for question in questions]
+        self._correct_ahead(cleaned)
+        corrections = self._corrections
+        return [self._prepare_words([corrections[word] for word in words]) for words in cleaned]
+
+    def _correct_ahead(self, texts: Sequence[Sequence[str]]) -> None:
+        """Look up the corrections of all the new words of many texts (lists of words) at once.
+
+        One rapidfuzz call compares a thousand words with every corpus word, where one call per
+        word (`_correct`) spends most of its time reading the corpus words again. The first
+        best match wins, as in extractOne, so the corrections are the same.
+        """
+        words = {word for text in texts for word in text if word not in self._corrections}
+        typos = []
+        for word in sorted(words):
+            if self._may_be_a_typo(word) and self._spellable_words:
+                typos.append(word)
+            else:
+                self._remember_correction(word, word)
+        for start in range(0, len(typos), 1_000):
+            block = typos[start : start + 1_000]
+            scores = process.cdist(
+                block,
+                self._spellable_words,
+                scorer=fuzz.ratio,
+                score_cutoff=SPELLING_CUTOFF,
+                workers=1,
+            )
+            for word, row, best in zip(block, scores, scores.argmax(axis=1).tolist(), strict=True):
+                found = self._spellable_words[best] if row[best] >= SPELLING_CUTOFF else word
+                self._remember_correction(word, found)
+
+    def _remember_correction(self, word: str, correction: str) -> None:
+        if len(self._corrections) >= MAX_CORRECTIONS_KEPT:
+            self._corrections.clear()  # a bot up for months: start again rather than grow
+        self._corrections[word] = correction
 
     def is_common_word(self, word: str) -> bool:
         """True for everyday words that are spelt right (see Embedder.is_common_word)."""
@@ -229,7 +296,7 @@ class Matcher:
         "How do I adopt a child?" shares "child" with many entries, but "adopt" appears
         nowhere in the FAQ: a sign the question is about something the FAQ doesn't cover.
         """
-        stems = set(prepared.stems)
+        stems = dict.fromkeys(prepared.stems)  # in order, so the sums are the same every run
         total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
         unfamiliar = sum(self._unknown_idf for s in stems if s not in self._known_stems)
         return unfamiliar / total if total else 0.0
@@ -257,7 +324,7 @@ class Matcher:
     def classifier_scores(self, question: str) -> np.ndarray:
         """The classifier's score (0 to 1) of every entry."""
         prepared = self.prepare(question)
-        return self._classifier_scores(prepared, self._vectors([prepared])[0])
+        return self._classifier_scores([prepared], self._vectors([prepared]))[0]
 
     def entry_scores(self, question: str) -> np.ndarray:
         """Each entry's score (0 to 1): its best phrasing, blended with the classifier's view."""
@@ -275,19 +342,44 @@ class Matcher:
         and one fuzzy call per batch, and the other signals as array operations over the whole
         batch. Every step does, for each question, the same arithmetic as `score` (the
         single-question methods are this path with a batch of one), so the scores are the
-        same to the last bit; tests/test_batch_matching.py checks it.
+        same to the last bit; tests/test_batch_matching.py checks it. Questions that read the
+        same once cleaned and corrected ("colection day" and "collection day") are scored once.
         """
         per_question = len(SIGNALS) * 8 * max(len(self._owner), 1)
         size = max(1, min(BATCH_SIZE, BATCH_BYTES // per_question))
+        scored: dict[str, QuestionScores] = {}
         for start in range(0, len(questions), size):
-            prepared = [self.prepare(question) for question in questions[start : start + size]]
-            vectors = self._vectors(prepared)
-            phrasing = self._phrasing_scores(prepared, vectors)
-            classifier = [
-                self._classifier_scores(p, v) for p, v in zip(prepared, vectors, strict=True)
-            ]
-            for one, scores in zip(prepared, self._blend(phrasing, classifier), strict=True):
-                yield QuestionScores(one, scores)
+            prepared = self._prepare_many(questions[start : start + size])
+            new = list({p.text: p for p in prepared if p.text not in scored}.values())
+            if new:
+                vectors = self._vectors(new)
+                phrasing = self._phrasing_scores(new, vectors)
+                classifier = self._classifier_scores(new, vectors)
+                for one, scores in zip(new, self._blend(phrasing, classifier), strict=True):
+                    scored[one.text] = QuestionScores(one, scores)
+            for one in prepared:
+                yield scored[one.text]
+
+    def score_ceilings(
+        self, questions: Sequence[str], among: np.ndarray, below: float
+    ) -> Iterator[tuple[Prepared, float]]:
+        """Each question cleaned, and a score (0 to 1) no entry of `among` (positions) reaches.
+
+        A third of the work of `score_many`, for callers that need only know whether a
+        question scores `below` some level for every entry of `among`: see `_ceilings`.
+        Never lower than the scores `score` gives; tests/test_batch_matching.py checks it.
+        """
+        per_question = len(SIGNALS) * 8 * max(len(self._owner), 1)
+        size = max(1, min(BATCH_SIZE, BATCH_BYTES // per_question))
+        found: dict[str, float] = {}
+        for start in range(0, len(questions), size):
+            prepared = self._prepare_many(questions[start : start + size])
+            new = list({p.text: p for p in prepared if p.text not in found}.values())
+            if new:
+                ceilings = self._ceilings(new, self._vectors(new), among, below)
+                found.update(zip([p.text for p in new], ceilings.tolist(), strict=True))
+            for one in prepared:
+                yield one, found[one.text]
 
     # -- The scoring steps, each for a batch of questions (the first axis of every array) ----
 
@@ -301,29 +393,60 @@ class Matcher:
     def _embed_one(self, text: str) -> np.ndarray:
         return self._embedder.embed([text])[0]
 
-    def _signals(self, prepared: Sequence[Prepared], vectors: np.ndarray) -> np.ndarray:
-        """Every signal but the fuzzy one (left at 0) of each question for every phrasing."""
-        signals = np.zeros((len(prepared), len(SIGNALS), len(self._owner)))
-        with_words = [row for row, p in enumerate(prepared) if p.words]
-        if not with_words or not len(self._owner):
+    def _signals(
+        self, prepared: Sequence[Prepared], vectors: np.ndarray, rows: int = len(SIGNALS)
+    ) -> np.ndarray:
+        """Every signal but the fuzzy one (left at 0) of each question for every phrasing.
+
+        `rows=3` leaves the fuzzy signal's row out, for callers that add it themselves.
+        """
+        signals, with_words = self._word_signals(prepared, rows)
+        if not with_words:
             return signals
+        # One matrix-vector product per question, as for a single question: a batched matrix
+        # product would add up in another order and differ in the last bits.
+        if len(with_words) == len(prepared):
+            cosines = np.matmul(self._phrasing_vectors, vectors[:, :, None])[..., 0]
+            np.clip(cosines, 0.0, 1.0, out=signals[:, 0])
+        else:
+            cosines = np.matmul(self._phrasing_vectors, vectors[with_words, :, None])[..., 0]
+            signals[with_words, 0] = np.clip(cosines, 0.0, 1.0)
+        return signals
+
+    def _word_signals(
+        self, prepared: Sequence[Prepared], rows: int
+    ) -> tuple[np.ndarray, list[int]]:
+        """The signals array with the word-coverage signals in, and the questions with words.
+
+        The embedding signal (row 0) is the caller's to write for those questions: it is left
+        uncleared when every question has words, as they all get one then.
+        """
+        count = len(self._owner)
+        with_words = [row for row, p in enumerate(prepared) if p.words]
+        if not with_words or not count:
+            return np.zeros((len(prepared), rows, count)), []
+        if len(with_words) == len(prepared):
+            signals = np.empty((len(prepared), rows, count))
+            signals[:, 3:] = 0.0
+        else:
+            signals = np.zeros((len(prepared), rows, count))
 
         # The idf of each of a question's stems, added to every phrasing using the stem: in one
         # call for the whole batch, each question's stems in the order a single question's are.
-        count = len(self._owner)
         question_weight = np.zeros(len(prepared))
         positions: list[np.ndarray] = []
         amounts: list[float] = []
         starts: list[int] = []
+        idf, unknown_idf, phrasings_with = self._idf, self._unknown_idf, self._phrasings_with
         for row in with_words:
             weight = 0.0
-            for s in set(prepared[row].stems):
-                idf = self._idf.get(s, self._unknown_idf)
-                weight += idf
-                phrasings = self._phrasings_with.get(s)
+            for s in dict.fromkeys(prepared[row].stems):
+                stem_idf = idf.get(s, unknown_idf)
+                weight += stem_idf
+                phrasings = phrasings_with.get(s)
                 if phrasings is not None:
                     positions.append(phrasings)
-                    amounts.append(idf)
+                    amounts.append(stem_idf)
                     starts.append(row * count)
             question_weight[row] = weight
         matched = np.zeros(len(prepared) * count)
@@ -333,14 +456,66 @@ class Matcher:
             np.add.at(matched, flat, np.repeat(amounts, lengths))
         matched = matched.reshape(len(prepared), count)
         covered = question_weight > 0
-        signals[covered, 1] = matched[covered] / question_weight[covered, None]
-        signals[covered, 2] = matched[covered] / self._phrasing_weight
+        if covered.all():
+            # Most batches: every question has a word that counts, so no rows to pick out.
+            np.divide(matched, question_weight[:, None], out=signals[:, 1])
+            np.divide(matched, self._phrasing_weight, out=signals[:, 2])
+        else:
+            signals[:, 1:3] = 0.0
+            signals[covered, 1] = matched[covered] / question_weight[covered, None]
+            signals[covered, 2] = matched[covered] / self._phrasing_weight
+        return signals, with_words
 
-        # One matrix-vector product per question, as for a single question: a batched matrix
-        # product would add up in another order and differ in the last bits.
-        cosines = np.matmul(self._phrasing_vectors, vectors[with_words, :, None])[..., 0]
-        signals[with_words, 0] = np.clip(cosines, 0.0, 1.0)
-        return signals
+    def _ceilings(
+        self, prepared: Sequence[Prepared], vectors: np.ndarray, among: np.ndarray, below: float
+    ) -> np.ndarray:
+        """For each question, a score that none of the entries `among` reaches (0 to 1).
+
+        Each step bounds the one `score` takes from above. The word signals and the
+        classifier are `score`'s own. The cosines come from one matrix product for the
+        batch, which adds up in another order than `score`'s products, so each is raised by
+        more than the two can differ (self._cosine_slack). The fuzzy signal is taken at its
+        highest, 100, for every phrasing; where that puts an entry at `below` or more, its
+        phrasings' fuzzy scores are computed as `score` computes them, and counted for every
+        phrasing (`score` counts them only for its shortlist). SCORE_SLACK covers the
+        rounding of the sums. With a negative weight no such bound holds: infinity.
+        """
+        weights, share = self._weight_vector, self._weights.classifier
+        if not len(self._owner) or (weights < 0).any() or not 0 <= share <= 1:
+            return np.full(len(prepared), np.inf)
+        signals, _ = self._word_signals(prepared, rows=3)
+        cosines = vectors @ self._phrasing_vectors.T  # all questions in one product
+        cosines += self._cosine_slack  # float32: rounds by 3e-8 at most, a 1/2000 of the slack
+        np.clip(cosines, 0.0, 1.0, out=signals[:, 0])
+        partial = weights[:3] @ signals
+        best = np.maximum.reduceat(partial + weights[3], self._entry_starts, axis=1)
+        classifier = np.array(self._classifier_scores(prepared, vectors), dtype=np.float64)
+        entries = (1 - share) * np.maximum(best, 0.0) + share * classifier + SCORE_SLACK
+
+        ends = np.append(self._entry_starts[1:], len(self._owner))
+        rows, columns = np.nonzero(entries[:, among] >= below)
+        close = among[columns]
+        with_phrasings = ends[close] > self._entry_starts[close]
+        rows, close = rows[with_phrasings], close[with_phrasings]
+        if len(rows):
+            lengths = ends[close] - self._entry_starts[close]
+            question = np.repeat(rows, lengths)
+            phrasing = np.concatenate(
+                [np.arange(self._entry_starts[k], ends[k]) for k in close.tolist()]
+            )
+            sorted_questions = [_sorted_words(p.text) for p in prepared]
+            fuzzy = process.cpdist(
+                [sorted_questions[row] for row in question.tolist()],
+                self._sorted_phrasings[phrasing].tolist(),
+                scorer=fuzz.ratio,
+                workers=1,
+            )
+            scores = partial[question, phrasing] + weights[3] * (fuzzy / 100.0)
+            segments = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            best = np.maximum(np.maximum.reduceat(scores, segments), 0.0)
+            entries[rows, close] = (1 - share) * best + share * classifier[rows, close]
+            entries[rows, close] += SCORE_SLACK
+        return entries[:, among].max(axis=1, initial=0.0)
 
     def _phrasing_scores(self, prepared: Sequence[Prepared], vectors: np.ndarray) -> np.ndarray:
         """The fused score (0 to 1) of each question for every phrasing.
@@ -349,16 +524,16 @@ class Matcher:
         far behind on meaning and words is never a near-copy, and this keeps a corpus of
         thousands of phrasings within a few milliseconds.
         """
-        signals = self._signals(prepared, vectors)
         count = len(self._owner)
         if count <= FUZZY_SHORTLIST:
+            signals = self._signals(prepared, vectors)
             with_words = [row for row, p in enumerate(prepared) if p.words]
             if with_words and count:
                 every = np.broadcast_to(np.arange(count), (len(with_words), count))
                 fuzzy = self._fuzzy([prepared[row] for row in with_words], every)
                 signals[with_words, 3] = fuzzy / 100.0
             return self._weight_vector @ signals
-        partial = self._weight_vector[:3] @ signals[:, :3]
+        partial = self._weight_vector[:3] @ self._signals(prepared, vectors, rows=3)
         shortlist = np.argpartition(-partial, FUZZY_SHORTLIST, axis=1)[:, :FUZZY_SHORTLIST]
         fuzzy = self._fuzzy(prepared, shortlist) / 100.0
         partial[np.arange(len(prepared))[:, None], shortlist] += self._weight_vector[3] * fuzzy
@@ -376,10 +551,21 @@ class Matcher:
         scores = process.cpdist(questions, choices, scorer=fuzz.ratio, workers=1)
         return scores.reshape(phrasings.shape)
 
-    def _classifier_scores(self, prepared: Prepared, vector: np.ndarray) -> np.ndarray:
-        if not prepared.words:
-            return np.zeros(len(self.entries))
-        return self._classifier.scores(vector, prepared.stems)[self._group]
+    def _classifier_scores(
+        self, prepared: Sequence[Prepared], vectors: np.ndarray
+    ) -> list[np.ndarray]:
+        """The classifier's score (0 to 1) of every entry, for each question."""
+        scores = [np.zeros(len(self.entries)) for _ in prepared]
+        with_words = [row for row, p in enumerate(prepared) if p.words]
+        if len(prepared) == 1 and with_words:
+            return [self._classifier.scores(vectors[0], prepared[0].stems)[self._group]]
+        if with_words:
+            found = self._classifier.scores_many(
+                vectors[with_words], [prepared[row].stems for row in with_words]
+            )
+            for row, label_scores in zip(with_words, found, strict=True):
+                scores[row] = label_scores[self._group]
+        return scores
 
     def _blend(self, phrasing: np.ndarray, classifier: Sequence[np.ndarray]) -> np.ndarray:
         """Each question's entry scores: each entry's best phrasing, blended with the classifier."""

@@ -6,7 +6,6 @@ stem ("hitting" ~ "hit") and long words tolerate a typo ("abussed" ~ "abused").
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 
 from rapidfuzz import fuzz, process
@@ -18,6 +17,8 @@ from bot.text import normalise, stem
 # ("hit" must not match "his").
 _FUZZY_FROM_LENGTH = 5
 _FUZZY_CUTOFF = 84
+# Words whose reading is remembered; past this many they are forgotten and read again.
+_READINGS_KEPT = 100_000
 
 
 class SafeguardingDetector:
@@ -31,9 +32,12 @@ class SafeguardingDetector:
             tuple(stem(normalise(phrase).split())) for phrase in rules.phrases if normalise(phrase)
         }
         self._phrases.discard(())
-        self._phrases_starting: dict[str, list[tuple[str, ...]]] = {}
+        # The lengths of the phrases starting with each stem: a message is looked up in the
+        # phrases once per length at each of its words, however many phrases share a first word.
+        lengths: dict[str, set[int]] = {}
         for phrase in self._phrases:
-            self._phrases_starting.setdefault(phrase[0], []).append(phrase)
+            lengths.setdefault(phrase[0], set()).add(len(phrase))
+        self._phrase_lengths = {first: sorted(found) for first, found in lengths.items()}
         self._child_stems = _stems_of(rules.child_words)
         self._harm_stems = _stems_of(rules.harm_words)
         phrase_words = {word for phrase in self._phrases for word in phrase}
@@ -43,32 +47,88 @@ class SafeguardingDetector:
             if len(s) >= _FUZZY_FROM_LENGTH - 1
         )
         self._all_triggers = phrase_words | self._child_stems | self._harm_stems
-        self._as_trigger = functools.lru_cache(maxsize=8192)(self._closest_trigger)
+        # What each word reads as, kept: most words of a message have been read before.
+        self._readings: dict[str, str] = {}
 
-    def _closest_trigger(self, word_stem: str) -> str:
-        if len(word_stem) < _FUZZY_FROM_LENGTH - 1 or word_stem in self._trigger_stems:
-            return word_stem
-        found = process.extractOne(
-            word_stem, self._trigger_stems, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
+    def _read(self, word: str) -> str:
+        """The word's stem, or the trigger it is a slip of the finger for."""
+        found = self._readings.get(word)
+        if found is None:
+            word_stem = stem([word])[0]
+            found = word_stem
+            if self._may_be_a_slip(word, word_stem):
+                best = process.extractOne(
+                    word_stem, self._trigger_stems, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
+                )
+                found = best[0] if best else word_stem
+            self._remember(word, found)
+        return found
+
+    def _may_be_a_slip(self, word: str, word_stem: str) -> bool:
+        """A word to compare with the triggers: not one of them, not everyday, long enough."""
+        return (
+            word_stem not in self._all_triggers
+            and not self._is_common_word(word)
+            and len(word_stem) >= _FUZZY_FROM_LENGTH - 1
         )
-        return found[0] if found else word_stem
+
+    def read_ahead(self, texts: Iterable[str]) -> None:
+        """Read the new words of many messages at once, for `is_concern` to find.
+
+        One rapidfuzz call compares a thousand words with every trigger, where one call per
+        word spends most of its time reading the triggers again. The first best match wins,
+        as in extractOne, so each word reads as it would alone.
+        """
+        words = sorted(
+            {
+                word
+                for text in texts
+                for word in normalise(text, limit=None).split()
+                if word not in self._readings
+            }
+        )
+        slips: list[tuple[str, str]] = []
+        for word, word_stem in zip(words, stem(words), strict=True):
+            if self._may_be_a_slip(word, word_stem) and self._trigger_stems:
+                slips.append((word, word_stem))
+            else:
+                self._remember(word, word_stem)
+        for start in range(0, len(slips), 1_000):
+            block = slips[start : start + 1_000]
+            scores = process.cdist(
+                [word_stem for _, word_stem in block],
+                self._trigger_stems,
+                scorer=fuzz.ratio,
+                score_cutoff=_FUZZY_CUTOFF,
+                workers=1,
+            )
+            for (word, word_stem), row, best in zip(
+                block, scores, scores.argmax(axis=1).tolist(), strict=True
+            ):
+                found = self._trigger_stems[best] if row[best] >= _FUZZY_CUTOFF else word_stem
+                self._remember(word, found)
+
+    def _remember(self, word: str, reading: str) -> None:
+        if len(self._readings) >= _READINGS_KEPT:
+            self._readings.clear()  # a bot up for months: start again rather than grow
+        self._readings[word] = reading
 
     def is_concern(self, text: str) -> bool:
         """True when the message describes a child at risk or asks how to report one."""
         # The whole message is read, however long: a concern may come at the end of a long story.
-        words = normalise(text, limit=None).split()
+        readings = self._readings
         stems = [
-            s if s in self._all_triggers or self._is_common_word(word) else self._as_trigger(s)
-            for word, s in zip(words, stem(words), strict=True)
+            readings[word] if word in readings else self._read(word)
+            for word in normalise(text, limit=None).split()
         ]
         present = set(stems)
         if present & self._child_stems and present & self._harm_stems:
             return True
-        return any(
-            tuple(stems[start : start + len(phrase)]) == phrase
-            for start, word_stem in enumerate(stems)
-            for phrase in self._phrases_starting.get(word_stem, ())
-        )
+        for start, word_stem in enumerate(stems):
+            for length in self._phrase_lengths.get(word_stem, ()):
+                if tuple(stems[start : start + length]) in self._phrases:
+                    return True
+        return False
 
 
 def _stems_of(words: Iterable[str]) -> set[str]:

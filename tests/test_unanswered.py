@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from bot.answering import Responder
 from bot.cli import main
 from bot.question_log import QuestionLog
 from bot.reply import Candidate, Outcome, Reply
-from bot.storage import LoggedQuestion, Store
+from bot.storage import LoggedQuestion, LogQuestion, Store
 from bot.unanswered import cluster_questions, retest
 
 KEY = b"test-key"
@@ -128,6 +129,57 @@ def test_retest_keeps_the_outcome_of_questions_logged_against_the_same_faq(tmp_p
     same_faq = replace(same_faq, corpus_version=responder.corpus.version)
     result = retest([same_faq], responder)
     assert (result.answered, result.now_suggested) == (0, 1)
+
+
+def test_retest_counts_a_suggestion_and_passes_over_questions_far_from_every_entry(
+    tmp_path: Path,
+):
+    responder = Responder.from_directory(write_faq(tmp_path / "faq", TELEGRAM_FAQ))
+    questions = [
+        logged("What is the partnership with Camden?", "a"),
+        logged("croydon ofsted", "b"),  # two entries close: choices
+        logged("When are the bins collected on my road?", "c"),
+        logged("how do i renew my parking permit for the car", "d"),
+    ]
+    expected = [responder.respond("staff", q.question).outcome for q in questions]
+    assert expected[:3] == [Outcome.ANSWER, Outcome.SUGGEST, Outcome.UNANSWERED]
+
+    result = retest(questions, responder)
+    assert (result.answered, result.now_suggested, result.still_unanswered) == (1, 1, 2)
+
+
+# Reading the log
+
+
+async def write_and_read(path: Path, questions: list[LoggedQuestion]) -> list[LoggedQuestion]:
+    async with Store(path, KEY) as store:
+        await store.write([LogQuestion(question) for question in questions])
+        return await store.logged_questions(NOW - timedelta(days=365))
+
+
+def test_thousands_of_logged_questions_are_read_back_each_with_its_own_candidates(
+    tmp_path: Path,
+):
+    kinds = [(), (("early-help", 31.5),), (("é-entry", 100), ("b", 0.25), ("c", 1e-05))]
+    written = [
+        replace(logged(f"question {n}", f"u{n}"), candidates=kinds[n % 3]) for n in range(3_000)
+    ]
+    read = asyncio.run(write_and_read(tmp_path / "bot.sqlite3", written))
+
+    assert [(q.question, q.candidates) for q in read] == [
+        (q.question, q.candidates) for q in written
+    ]
+    assert type(read[2].candidates[0][1]) is int and type(read[1].candidates[0][1]) is float
+
+
+def test_a_damaged_row_of_the_log_stops_the_reading_as_it_always_did(tmp_path: Path):
+    database = tmp_path / "bot.sqlite3"
+    asyncio.run(write_and_read(database, [logged("first"), logged("second")]))
+    with sqlite3.connect(database) as db:
+        db.execute("""UPDATE asked SET candidates = '[["early-help", 30.0]' WHERE id = 1""")
+        db.execute("""UPDATE asked SET candidates = '["early-help", 30.0]]' WHERE id = 2""")
+    with pytest.raises(json.JSONDecodeError):
+        asyncio.run(read_questions(database))
 
 
 # The command

@@ -1,0 +1,50 @@
+"""Every process gives a question the same scores, to the last bit.
+
+Python orders a set of strings by a hash it seeds afresh in each process, so sums taken over a
+set of stems could add up in another order, and a score near a threshold could answer in one
+run and not in the next. The matcher and classifier keep their words in the order they come.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCORES_DIGEST = """
+import hashlib, sys
+from pathlib import Path
+import yaml
+from bot.answering import Responder
+questions = [
+    case["question"]
+    for path in sorted(Path("benchmarks/croydon").glob("cases-*.yaml"))
+    for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+]
+digest = hashlib.sha256()
+for scores in Responder.from_directory(Path("faq")).matcher.score_many(questions):
+    digest.update(scores.entry_scores.tobytes())
+print(len(questions), digest.hexdigest())
+"""
+
+
+def scores_digest(hash_seed: str) -> str:
+    environment = {**os.environ, "PYTHONHASHSEED": hash_seed, "OPENBLAS_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", SCORES_DIGEST],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_two_processes_with_different_string_hashing_score_every_question_alike():
+    first, second = scores_digest("1"), scores_digest("2")
+    assert int(first.split()[0]) > 300
+    assert first == second
