@@ -15,7 +15,7 @@ from bot.matching import Matcher, Prepared, QuestionScores, ScoredEntry
 from bot.reply import Candidate, Choice, Outcome, Reply
 from bot.safeguarding import SafeguardingDetector
 from bot.smalltalk import SmalltalkReplies
-from bot.text import normalise, years_named
+from bot.text import asks_about_now, normalise, years_named
 
 # Longer than any real question; past this the resident is asked to shorten it (after the
 # safeguarding check, which reads everything).
@@ -24,8 +24,9 @@ MAX_CHOICES = 3
 MAX_CANDIDATES = 5
 # A one-word message is answered outright only if fewer entries than this use the word.
 MIN_ENTRIES_FOR_VAGUE = 3
-# With no year named, an older version of a fact is chosen over the newest only when the
-# question fits it by this many points more ("was Croydon rated inadequate?").
+# With no year named and no word for the present ("now", "still", "latest"), an older version
+# of a fact is chosen over the newest only when the question fits it by this many points more
+# ("was Croydon rated inadequate?").
 VERSION_LEAD = 5.0
 # The matcher also learns wordings that are not answers: the safeguarding examples and the
 # elsewhere topics. Their ids hold a colon, which no entry id may, so they never meet the FAQ's.
@@ -170,9 +171,7 @@ class Responder:
             best = ranked[0]
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
             thresholds = self.thresholds
-            confidence = best.score - thresholds.unfamiliar_penalty * 100 * (
-                self.matcher.unfamiliar_share(scores.prepared)
-            )
+            confidence = self._confidence(best, scores.prepared)
             if confidence >= thresholds.answer and best.score - runner_up >= thresholds.lead:
                 return self._answer(best.entry, candidates)
             offered = [
@@ -202,6 +201,11 @@ class Responder:
             and best.score - runner_up >= SAFEGUARDING_LEAD
         )
 
+    def _confidence(self, best: ScoredEntry, prepared: Prepared) -> float:
+        """The best entry's score, less a penalty for the share of words the FAQ never uses."""
+        unfamiliar = self.matcher.unfamiliar_share(prepared)
+        return best.score - self.thresholds.unfamiliar_penalty * 100 * unfamiliar
+
     def _too_vague(self, prepared: Prepared) -> bool:
         """A single word that several answers use ("Ofsted") is a topic, not a question."""
         return (
@@ -229,6 +233,7 @@ class Responder:
         question about the rating is not "too close to call" between its own versions.
         """
         years = years_named(text)
+        about_now = asks_about_now(text)
         scores = entry_scores * 100
         order = np.argsort(-scores, kind="stable").tolist()
         points = scores.tolist()  # Python floats: quicker to read one at a time
@@ -241,24 +246,29 @@ class Responder:
                 continue
             if entry.topic is not None:
                 seen_topics.add(entry.topic)
-                entry = self._version(entry, years, points)
+                entry = self._version(entry, years, about_now, points)
             ranked.append(ScoredEntry(entry, round(points[index], 2)))
             answers += entry.id not in self._not_answers
             if answers > MAX_CANDIDATES:
                 break
         return ranked
 
-    def _version(self, best: Entry, years: list[int], scores: list[float]) -> Entry:
+    def _version(
+        self, best: Entry, years: list[int], about_now: bool, scores: list[float]
+    ) -> Entry:
         """The version of `best`'s topic that the question is about.
 
-        A year named picks the version in force then. Otherwise the newest, unless the
-        question's own words clearly fit an older one ("was Croydon rated inadequate?").
+        A year named picks the version in force then; a word for the present ("still",
+        "latest") the newest. Otherwise the newest too, unless the question's own words clearly
+        fit an older one ("was Croydon rated inadequate?").
         """
         versions = self._topics[best.topic or ""]
         if years:
             in_force = [v for v in versions if v.as_of and v.as_of.year <= years[0]]
             return in_force[-1] if in_force else versions[0]
         newest = versions[-1]
+        if about_now:
+            return newest
         position = self.matcher.position
         if scores[position[best.id]] - scores[position[newest.id]] >= VERSION_LEAD:
             return best

@@ -83,6 +83,23 @@ def years_named(text: str) -> list[int]:
     return [int(year) for year in _YEAR.findall(text)]
 
 
+# Words that ask about the present: with no year named, the newest version of a fact answers.
+_NOW_WORDS = frozenset(
+    "now current currently latest newest recent recently still today nowadays presently "
+    "anymore yet last".split()
+)
+_NOW_PHRASES = (" at the moment ", " these days ", " up to date ", " at present ", " so far ")
+
+
+def asks_about_now(text: str) -> bool:
+    """True for "is it still inadequate?", "the latest report", "how are they doing now"."""
+    cleaned = normalise(text)
+    if not _NOW_WORDS.isdisjoint(cleaned.split()):
+        return True
+    padded = f" {cleaned} "
+    return any(phrase in padded for phrase in _NOW_PHRASES)
+
+
 def is_year(word: str) -> bool:
     return len(word) == 4 and _YEAR.fullmatch(word) is not None
 

@@ -17,6 +17,7 @@ from bot.corpus import (
     Synonym,
 )
 from bot.reply import Outcome
+from bot.text import asks_about_now
 
 MESSAGES = Messages(
     fallback="Sorry, I don't know. Ask the council at www.croydon.gov.uk.",
@@ -114,6 +115,50 @@ def test_a_question_naming_a_year_gets_that_years_version(responder: Responder) 
 
 def test_a_year_between_versions_gets_the_one_in_force_then(responder: Responder) -> None:
     assert responder.respond("u1", "what was the ofsted rating in 2019").entry_id == "rating-2017"
+
+
+def test_a_word_for_the_present_gets_the_newest_version_though_an_older_one_fits_better() -> None:
+    inadequate = Entry(
+        id="rating-2017",
+        question="Why was Croydon rated inadequate by Ofsted in 2017?",
+        alternatives=("why was croydon rated inadequate", "was croydon rated inadequate"),
+        answer="In 2017 Ofsted judged the service inadequate.",
+        topic="ofsted-rating",
+        as_of=date(2017, 9, 1),
+    )
+    corpus = Corpus(
+        entries=(*ENTRIES[:4], inadequate, version("rating-2024", 2024, "good")),
+        synonyms=(),
+        safeguarding=SAFEGUARDING,
+        smalltalk=(),
+        messages=MESSAGES,
+    )
+    responder = Responder(corpus)
+
+    assert responder.respond("u1", "was croydon rated inadequate").entry_id == "rating-2017"
+    for message in (
+        "is croydon still rated inadequate",
+        "is croydon rated inadequate now",
+        "latest: was croydon rated inadequate",
+        "are they rated inadequate at the moment",
+    ):
+        assert responder.respond("u1", message).entry_id == "rating-2024", message
+
+
+@pytest.mark.parametrize(
+    ("message", "about_now"),
+    [
+        ("is it still inadequate?", True),
+        ("the LATEST report", True),
+        ("how are they doing at the moment", True),
+        ("current rating", True),
+        ("was croydon rated inadequate", False),
+        ("what happened in 2017", False),
+        ("moment of truth", False),
+    ],
+)
+def test_words_for_the_present_are_recognised(message: str, about_now: bool) -> None:
+    assert asks_about_now(message) is about_now
 
 
 def test_a_bare_keyword_is_not_answered_at_random(responder: Responder) -> None:
