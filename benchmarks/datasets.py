@@ -19,6 +19,8 @@ CROYDON_TUNE = ROOT / "benchmarks" / "croydon" / "cases-tune.yaml"
 CROYDON_HELDOUT = ROOT / "benchmarks" / "croydon" / "cases-heldout.yaml"
 # Written blind on 2026-11-23, after the first held-out set had been looked at in aggregate.
 CROYDON_HELDOUT_2 = ROOT / "benchmarks" / "croydon" / "cases-heldout-2.yaml"
+# Written blind on 2026-11-23, when set 2's figures had been printed twice.
+CROYDON_HELDOUT_3 = ROOT / "benchmarks" / "croydon" / "cases-heldout-3.yaml"
 STACKFAQ = ROOT.parent / "shared" / "benchmarks" / "stackfaq"
 
 

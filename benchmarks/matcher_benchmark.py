@@ -26,6 +26,7 @@ from datasets import (  # noqa: E402
     CROYDON_FAQ,
     CROYDON_HELDOUT,
     CROYDON_HELDOUT_2,
+    CROYDON_HELDOUT_3,
     CROYDON_TUNE,
     RetrievalSet,
     stackfaq,
@@ -205,6 +206,7 @@ def main() -> None:
     report_croydon(responder, "tuning set", load_cases(CROYDON_TUNE))  # type: ignore[arg-type]
     report_croydon(responder, "held-out set", load_cases(CROYDON_HELDOUT))  # type: ignore[arg-type]
     report_croydon(responder, "held-out set 2", load_cases(CROYDON_HELDOUT_2))  # type: ignore[arg-type]
+    report_croydon(responder, "held-out set 3", load_cases(CROYDON_HELDOUT_3))  # type: ignore[arg-type]
     report_large_corpora(arguments.quick)
 
 

@@ -67,6 +67,12 @@ CHILDREN_AT_RISK = {
         "my 14 year old son has not come home for 2 days",
         "the girl from next door has gone missing",
     ],
+    "homeless": [
+        "theres a young lad sleeping rough by the bus garage",
+        "a lad of about 13 sleeps rough in the park",
+        "a young girl is living on the streets near west croydon",
+        "my mates mum kicked her out and shes 15 with nowhere to stay",
+    ],
     "self-harm and suicide": [
         "my daughter is cutting herself",
         "my son says he wants to end his life",

@@ -22,9 +22,10 @@ RESIDENT_CASES = [
     ROOT / "benchmarks" / "croydon" / "cases-tune.yaml",
     ROOT / "benchmarks" / "croydon" / "cases-heldout.yaml",
     ROOT / "benchmarks" / "croydon" / "cases-heldout-2.yaml",
+    ROOT / "benchmarks" / "croydon" / "cases-heldout-3.yaml",
 ]
 
-# Measured on the three sets together (0.897, 0.015, 0.96; see benchmarks/README.md), with a
+# Measured on the four sets together (0.891, 0.016, 0.961; see benchmarks/README.md), with a
 # little room so that one reworded alternative doesn't fail CI while a real regression does.
 MIN_ANSWER_ACCURACY = 0.87
 MAX_WRONG_ANSWER_RATE = 0.02
