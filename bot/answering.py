@@ -33,9 +33,11 @@ VERSION_LEAD = 5.0
 SAFEGUARDING_EXAMPLES = "safeguarding:examples"
 ELSEWHERE = "elsewhere:"
 # A message reads like the safeguarding examples when they are its best match, at this score or
-# more and by this lead over the next. Chosen by benchmarks/tune_matcher.py: on risk messages
-# written apart from the examples it catches 38 of 40 without a trigger word.
-SAFEGUARDING_LIKENESS = 45.0
+# more and by this lead over the next. Chosen with benchmarks/wording_cv.py: without any trigger
+# word, it catches 292 of the 326 examples when each is left out of the index, with 1 false
+# alarm among the tuning set's 132 other messages (40 catches a few more, but gives one more
+# of the tuning set's out-of-scope questions the emergency reply).
+SAFEGUARDING_LIKENESS = 42.0
 SAFEGUARDING_LEAD = 5.0
 
 
@@ -43,8 +45,8 @@ SAFEGUARDING_LEAD = 5.0
 class Thresholds:
     """Scores (0 to 100) that decide between answering, suggesting and admitting ignorance.
 
-    Chosen by benchmarks/tune_matcher.py on the tuning sets; the held-out figures are in
-    benchmarks/README.md.
+    Chosen by benchmarks/wording_cv.py (FAQ wordings left out of the index, and the tuning
+    set); the held-out figures are in benchmarks/README.md.
     """
 
     # The best entry is the answer when its score, less `unfamiliar_penalty` points for each
@@ -52,7 +54,7 @@ class Thresholds:
     # runner-up by `lead`. Unfamiliar words ("adopt", "foster", "parking") are the mark of a
     # question about something else that happens to share "Croydon" and "children".
     answer: float = 50.0
-    lead: float = 4.0
+    lead: float = 6.0
     unfamiliar_penalty: float = 0.1
     suggest: float = 42.0  # at or above, an entry is worth offering as "did you mean"
     choice_window: float = 12.0  # offer runners-up within this much of the best
