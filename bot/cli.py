@@ -237,15 +237,19 @@ async def staff_report(arguments: argparse.Namespace, settings: Settings, out: T
                 file=out,
             )
             return 0
-        questions = await store.logged_questions(since)
-    if not questions:
-        print(f"No unanswered questions in the last {_count(arguments.since, 'day')}.", file=out)
-        return 0
+        if arguments.retest is not None:
+            wordings = await store.logged_wordings(since)
+            if not wordings:
+                return _nothing_logged(arguments.since, out)
+        else:
+            questions = await store.logged_questions(since)
+            if not questions:
+                return _nothing_logged(arguments.since, out)
     if arguments.retest is not None:
         from bot.unanswered import format_retest, retest
 
         faq_dir = Path(arguments.retest) if arguments.retest else settings.faq_dir
-        result = retest(questions, _responder(faq_dir))
+        result = retest(wordings, _responder(faq_dir))
         if arguments.json:
             figures = {
                 "checked": result.checked,
@@ -272,6 +276,11 @@ async def staff_report(arguments: argparse.Namespace, settings: Settings, out: T
         print(json.dumps([c.as_dict() for c in clusters], ensure_ascii=False), file=out)
     else:
         print("\n".join(format_clusters(clusters, arguments.since, arguments.top)), file=out)
+    return 0
+
+
+def _nothing_logged(days: int, out: TextIO) -> int:
+    print(f"No unanswered questions in the last {_count(days, 'day')}.", file=out)
     return 0
 
 

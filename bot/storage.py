@@ -20,7 +20,7 @@ import json
 import os
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -194,6 +194,25 @@ class LoggedQuestion:
     user_hash: str
     entry_id: str | None = None
     id: int | None = None  # set once the row is written
+
+
+@dataclass(frozen=True)
+class LoggedWording:
+    """One wording of the question log with an outcome and FAQ version, and how often it came."""
+
+    question: str
+    outcome: str
+    corpus_version: str
+    count: int
+
+
+def wordings_of(questions: Iterable[LoggedQuestion]) -> list[LoggedWording]:
+    """The questions grouped as `Store.logged_wordings` groups them, in the order first asked."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for q in questions:
+        key = (q.question, q.outcome, q.corpus_version)
+        counts[key] = counts.get(key, 0) + 1
+    return [LoggedWording(*key, count) for key, count in counts.items()]
 
 
 @dataclass(frozen=True)
@@ -584,6 +603,25 @@ class Store:
                 )
                 for row, found in zip(rows, _decoded([row[4] for row in rows]), strict=True)
             ]
+
+    async def logged_wordings(
+        self, since: datetime, outcomes: Sequence[str] = ("unanswered", "suggest")
+    ) -> list[LoggedWording]:
+        """`logged_questions`, each wording once with how often it was asked: all a re-test needs.
+
+        SQLite counts them, so 100,000 rows cost no Python objects (a fifth of the time of
+        `faqbot unanswered --retest` went on decoding rows whose dates, users and candidates
+        it never reads). In the order each was first asked, as `wordings_of` gives them.
+        """
+        placeholders = ", ".join("?" for _ in outcomes)
+        async with self.db.execute(
+            "SELECT question, outcome, corpus_version, COUNT(*) FROM asked"
+            f" WHERE asked_at >= ? AND outcome IN ({placeholders})"
+            " GROUP BY question, outcome, corpus_version ORDER BY MIN(asked_at), MIN(id)",
+            (_timestamp(since), *outcomes),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [LoggedWording(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def outcome_counts(self, since: date) -> list[OutcomeCount]:
         """How often each outcome (and entry) came up from the day `since` on, most first."""

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.redaction import without_tags
 from bot.reply import Outcome
-from bot.storage import LoggedQuestion, paused_garbage_collection
+from bot.storage import LoggedQuestion, LoggedWording, paused_garbage_collection
 from bot.text import normalise
 
 if TYPE_CHECKING:
@@ -173,18 +173,25 @@ class NowAnswered:
 
     entry_id: str
     entry_question: str
-    questions: tuple[LoggedQuestion, ...]
+    wordings: tuple[LoggedWording, ...]  # in the order first asked
 
     @property
     def count(self) -> int:
-        return len(self.questions)
+        return sum(wording.count for wording in self.wordings)
+
+    def most_asked(self) -> list[tuple[str, int]]:
+        """Each wording and how often it was asked, most first (first asked first on a tie)."""
+        counts: Counter[str] = Counter()
+        for wording in self.wordings:
+            counts[wording.question] += wording.count
+        return counts.most_common()
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "entry": self.entry_id,
             "entry_question": self.entry_question,
             "count": self.count,
-            "questions": [text for text, _ in _wordings(self.questions).most_common()],
+            "questions": [text for text, _ in self.most_asked()],
         }
 
 
@@ -200,34 +207,31 @@ class Retest:
         return sum(group.count for group in self.now_answered)
 
 
-def retest(questions: Sequence[LoggedQuestion], responder: Responder) -> Retest:
+def retest(wordings: Sequence[LoggedWording], responder: Responder) -> Retest:
     """Match every logged question again, with `responder`'s FAQ.
 
-    Each distinct wording is matched once, and all of them in batches, most of them only as far
-    as it takes to show they match no entry (Responder.answers_and_suggestions: 100,000 logged
-    questions take a few seconds). Questions logged against this very FAQ (same corpus
-    version) are not matched again: the answer to them cannot have changed, so they keep the
-    outcome they were logged with.
+    The log comes grouped by wording (Store.logged_wordings; `wordings_of` for questions in
+    hand). Wordings that read the same once cleaned are matched once, and all of them in
+    batches, most only as far as it takes to show they match no entry
+    (Responder.answers_and_suggestions: 100,000 logged questions take a few seconds). Questions
+    logged against this very FAQ (same corpus version) are not matched again: the answer to
+    them cannot have changed, so they keep the outcome they were logged with.
     """
     with paused_garbage_collection():
-        return _retest(questions, responder)
+        return _retest(wordings, responder)
 
 
-def _retest(questions: Sequence[LoggedQuestion], responder: Responder) -> Retest:
-    by_key: dict[str, list[LoggedQuestion]] = {}
-    keys_of_text: dict[str, str] = {}
+def _retest(wordings: Sequence[LoggedWording], responder: Responder) -> Retest:
+    by_key: dict[str, list[LoggedWording]] = {}
     suggested = 0
     version = responder.corpus.version
-    for question in questions:
-        if question.corpus_version == version:
-            suggested += question.outcome == Outcome.SUGGEST.value
+    for wording in wordings:
+        if wording.corpus_version == version:
+            suggested += wording.count * (wording.outcome == Outcome.SUGGEST.value)
             continue
-        key = keys_of_text.get(question.question)
-        if key is None:
-            key = keys_of_text[question.question] = matching_key(question.question)
-        by_key.setdefault(key, []).append(question)
+        by_key.setdefault(matching_key(wording.question), []).append(wording)
     texts = [without_tags(same[0].question) for same in by_key.values()]
-    answered: dict[str, list[LoggedQuestion]] = {}
+    answered: dict[str, list[LoggedWording]] = {}
     replies = responder.answers_and_suggestions(texts)
     for same, reply in zip(by_key.values(), replies, strict=True):
         if reply is None:
@@ -235,18 +239,19 @@ def _retest(questions: Sequence[LoggedQuestion], responder: Responder) -> Retest
         if reply.outcome is Outcome.ANSWER and reply.entry_id is not None:
             answered.setdefault(reply.entry_id, []).extend(same)
         elif reply.outcome is Outcome.SUGGEST:
-            suggested += len(same)
+            suggested += sum(wording.count for wording in same)
     groups = []
     for entry_id, found in answered.items():
         entry = responder.corpus.entry(entry_id)
         groups.append(NowAnswered(entry_id, entry.question if entry else "", tuple(found)))
     groups.sort(key=lambda group: (-group.count, group.entry_id))
+    checked = sum(wording.count for wording in wordings)
     now_answered = sum(group.count for group in groups)
     return Retest(
-        checked=len(questions),
+        checked=checked,
         now_answered=tuple(groups),
         now_suggested=suggested,
-        still_unanswered=len(questions) - now_answered - suggested,
+        still_unanswered=checked - now_answered - suggested,
     )
 
 
@@ -327,7 +332,7 @@ def format_retest(result: Retest, faq_dir: Path) -> list[str]:
     for group in result.now_answered:
         lines.append("")
         lines.append(f"{group.entry_id} ({_plural(group.count, 'question')})")
-        for text, times in _wordings(group.questions).most_common(5):
+        for text, times in group.most_asked()[:5]:
             lines.append(f'   "{_shorten(text)}"' + (f" x{times}" if times > 1 else ""))
     return lines
 

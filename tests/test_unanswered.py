@@ -18,7 +18,7 @@ from bot.answering import Responder
 from bot.cli import main
 from bot.question_log import QuestionLog
 from bot.reply import Candidate, Outcome, Reply
-from bot.storage import LoggedQuestion, LogQuestion, Store
+from bot.storage import LoggedQuestion, LoggedWording, LogQuestion, Store, wordings_of
 from bot.unanswered import cluster_questions, retest
 
 KEY = b"test-key"
@@ -117,7 +117,7 @@ def test_retest_says_which_logged_questions_an_edited_faq_now_answers(tmp_path: 
         logged("what is the partnership with camden", "b"),
         logged("When are the bins collected?", "c"),
     ]
-    result = retest(questions, Responder.from_directory(faq))
+    result = retest(wordings_of(questions), Responder.from_directory(faq))
 
     assert [(g.entry_id, g.count) for g in result.now_answered] == [("camden-partnership", 2)]
     assert (result.checked, result.answered, result.still_unanswered) == (3, 2, 1)
@@ -127,8 +127,8 @@ def test_retest_keeps_the_outcome_of_questions_logged_against_the_same_faq(tmp_p
     responder = Responder.from_directory(write_faq(tmp_path / "faq", TELEGRAM_FAQ))
     same_faq = replace(logged("What is the partnership with Camden?"), outcome="suggest")
     same_faq = replace(same_faq, corpus_version=responder.corpus.version)
-    result = retest([same_faq], responder)
-    assert (result.answered, result.now_suggested) == (0, 1)
+    result = retest(wordings_of([same_faq, same_faq]), responder)
+    assert (result.checked, result.answered, result.now_suggested) == (2, 0, 2)
 
 
 def test_retest_counts_a_suggestion_and_passes_over_questions_far_from_every_entry(
@@ -144,8 +144,25 @@ def test_retest_counts_a_suggestion_and_passes_over_questions_far_from_every_ent
     expected = [responder.respond("staff", q.question).outcome for q in questions]
     assert expected[:3] == [Outcome.ANSWER, Outcome.SUGGEST, Outcome.UNANSWERED]
 
-    result = retest(questions, responder)
+    result = retest(wordings_of(questions), responder)
     assert (result.answered, result.now_suggested, result.still_unanswered) == (1, 1, 2)
+
+
+def test_retest_counts_every_time_a_wording_was_asked(tmp_path: Path):
+    responder = Responder.from_directory(write_faq(tmp_path / "faq", TELEGRAM_FAQ))
+    wordings = [
+        LoggedWording("what is the partnership with camden", "unanswered", "old", 3),
+        LoggedWording("What is the partnership with Camden?", "suggest", "old", 2),
+        LoggedWording("When are the bins collected?", "unanswered", "old", 4),
+    ]
+    result = retest(wordings, responder)
+
+    assert (result.checked, result.answered, result.still_unanswered) == (9, 5, 4)
+    [group] = result.now_answered
+    assert group.most_asked() == [
+        ("what is the partnership with camden", 3),
+        ("What is the partnership with Camden?", 2),
+    ]
 
 
 # Reading the log
@@ -170,6 +187,33 @@ def test_thousands_of_logged_questions_are_read_back_each_with_its_own_candidate
         (q.question, q.candidates) for q in written
     ]
     assert type(read[2].candidates[0][1]) is int and type(read[1].candidates[0][1]) is float
+
+
+def test_the_log_read_by_wording_counts_each_wording_as_the_questions_do(tmp_path: Path):
+    database = tmp_path / "bot.sqlite3"
+    questions = [
+        logged("first", "u1"),
+        logged("second", "u2"),
+        logged("first", "u3"),
+        replace(logged("first", "u4"), outcome="suggest"),
+        replace(logged("second", "u5"), corpus_version="new"),
+        logged("second", "u6"),
+        replace(logged("long ago", "u7"), asked_at=NOW - timedelta(days=400)),
+    ]
+    asyncio.run(write_and_read(database, questions))
+
+    async def read_wordings() -> list[LoggedWording]:
+        async with Store(database, KEY) as store:
+            return await store.logged_wordings(NOW - timedelta(days=365))
+
+    found = asyncio.run(read_wordings())
+    assert found == wordings_of(questions[:-1])
+    assert [(w.question, w.count) for w in found] == [
+        ("first", 2),
+        ("second", 2),
+        ("first", 1),
+        ("second", 1),
+    ]
 
 
 def test_a_damaged_row_of_the_log_stops_the_reading_as_it_always_did(tmp_path: Path):
