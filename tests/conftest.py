@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from aiohttp import web
 from fake_telegram import FakeTelegram
 
 from bot.answering import Responder
+from bot.outbox import UNSUBSCRIBE_HINT
 from bot.settings import Settings
 from bot.telegram_app import FaqBotApplication, build_application, running
 
@@ -80,6 +82,22 @@ messages:
   too_long: That message is very long.
 """,
 }
+
+
+async def subscribe(fake: FakeTelegram, user_ids: Iterable[int]) -> None:
+    """Each user sends /subscribe; returns once the bot has confirmed to every one."""
+    user_ids = list(user_ids)
+    for user_id in user_ids:
+        fake.command("subscribe", user_id=user_id)
+    for user_id in user_ids:
+        await fake.wait_for(count=1, chat_id=user_id)
+
+
+def alerts_by_chat(fake: FakeTelegram) -> Counter[int]:
+    """How many progress alerts (messages ending with the unsubscribe hint) each chat got."""
+    return Counter(
+        sent.chat_id for sent in fake.sent_messages() if sent.text.endswith(UNSUBSCRIBE_HINT)
+    )
 
 
 def write_faq(folder: Path, files: dict[str, str]) -> Path:

@@ -9,10 +9,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from conftest import alerts_by_chat, subscribe
 from fake_telegram import FakeTelegram
 
 from bot.cli import publish
-from bot.outbox import UNSUBSCRIBE_HINT, Outbox
+from bot.outbox import Outbox
 from bot.settings import Settings
 
 SUBSCRIBERS = [201, 202, 203, 204, 205]
@@ -38,38 +39,25 @@ def settings(bot_settings: Settings) -> Settings:
     return replace(bot_settings, **FAST)
 
 
-async def subscribe_all(fake: FakeTelegram) -> None:
-    for user_id in SUBSCRIBERS:
-        fake.command("subscribe", user_id=user_id)
-    for user_id in SUBSCRIBERS:
-        await fake.wait_for(count=1, chat_id=user_id)
-
-
 async def faqbot_publish(settings: Settings, *arguments: Any) -> tuple[int, str]:
     out = io.StringIO()
     code = await asyncio.to_thread(publish, settings, "2025-06-new-plan", *arguments, out)
     return code, out.getvalue()
 
 
-def alerts(fake: FakeTelegram) -> Counter[int]:
-    return Counter(
-        sent.chat_id for sent in fake.sent_messages() if sent.text.endswith(UNSUBSCRIBE_HINT)
-    )
-
-
 async def test_every_subscriber_gets_exactly_one_alert_published_while_the_bot_runs(
     start_bot, fake_telegram: FakeTelegram, settings: Settings
 ) -> None:
     async with start_bot(**FAST) as app:
-        await subscribe_all(fake_telegram)
+        await subscribe(fake_telegram, SUBSCRIBERS)
 
         code, out = await faqbot_publish(settings, False, False)
         assert (code, out.split(" for ")[0]) == (0, 'Queued "2025-06-new-plan"')
-        await fake_telegram.wait_for(lambda: len(alerts(fake_telegram)) == len(SUBSCRIBERS))
+        await fake_telegram.wait_for(lambda: len(alerts_by_chat(fake_telegram)) == len(SUBSCRIBERS))
         again, _ = await faqbot_publish(settings, False, False)
 
         [status] = await Outbox(app.services.handlers.store).statuses()
-    assert alerts(fake_telegram) == Counter({user_id: 1 for user_id in SUBSCRIBERS})
+    assert alerts_by_chat(fake_telegram) == Counter({user_id: 1 for user_id in SUBSCRIBERS})
     [alert] = fake_telegram.sent_messages(201)[-1:]
     assert alert.text.startswith("New improvement plan\n1 June 2025\n\nThe council published")
     assert again == 1
@@ -81,18 +69,18 @@ async def test_blocked_users_are_unsubscribed_and_errors_and_429s_are_ridden_out
 ) -> None:
     async with start_bot(**FAST) as app:
         store = app.services.handlers.store
-        await subscribe_all(fake_telegram)
+        await subscribe(fake_telegram, SUBSCRIBERS)
         fake_telegram.block(205, notify=False)
         fake_telegram.fail_next("sendMessage", 2, status=502)
         fake_telegram.flood_next("sendMessage", 1, retry_after=1)
 
         await faqbot_publish(settings, False, False)
-        await fake_telegram.wait_for(lambda: len(alerts(fake_telegram)) == 4, timeout=10)
+        await fake_telegram.wait_for(lambda: len(alerts_by_chat(fake_telegram)) == 4, timeout=10)
         async with asyncio.timeout(5):
             while (await Outbox(store).statuses())[0].remaining:
                 await asyncio.sleep(0.05)
 
         [status] = await Outbox(store).statuses()
         assert not await store.is_subscribed(205)
-    assert alerts(fake_telegram) == Counter({user_id: 1 for user_id in SUBSCRIBERS[:4]})
+    assert alerts_by_chat(fake_telegram) == Counter({user_id: 1 for user_id in SUBSCRIBERS[:4]})
     assert (status.delivered, status.unsubscribed, status.failed) == (4, 1, 0)

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
-from conftest import ADMIN_ID
+from conftest import ADMIN_ID, alerts_by_chat, subscribe
 from fake_telegram import FakeTelegram, SentMessage
 
 from bot.cli import publish
@@ -40,19 +40,6 @@ def settings(bot_settings: Settings) -> Settings:
     return replace(bot_settings, **FAST)
 
 
-async def subscribe_all(fake: FakeTelegram) -> None:
-    for user_id in SUBSCRIBERS:
-        fake.command("subscribe", user_id=user_id)
-    for user_id in SUBSCRIBERS:
-        await fake.wait_for(count=1, chat_id=user_id)
-
-
-def alerts(fake: FakeTelegram) -> Counter[int]:
-    return Counter(
-        sent.chat_id for sent in fake.sent_messages() if sent.text.endswith(UNSUBSCRIBE_HINT)
-    )
-
-
 async def ask_to_publish(fake: FakeTelegram, text: str) -> SentMessage:
     before = len(fake.sent_messages(ADMIN_ID))
     fake.private_message(text, user_id=ADMIN_ID)
@@ -77,7 +64,7 @@ async def test_an_admin_sees_the_alert_and_count_and_confirming_alerts_every_sub
     start_bot, fake_telegram: FakeTelegram, settings: Settings
 ) -> None:
     async with start_bot(**FAST) as app:
-        await subscribe_all(fake_telegram)
+        await subscribe(fake_telegram, SUBSCRIBERS)
         preview = await ask_to_publish(fake_telegram, "/publish 2025-06-new-plan")
         assert preview.text.startswith(
             "This alert will go to 3 subscribers now subscribed:\n\nNew improvement plan\n"
@@ -87,16 +74,18 @@ async def test_an_admin_sees_the_alert_and_count_and_confirming_alerts_every_sub
             "Confirm: alert 3 subscribers",
             "Cancel",
         ]
-        assert alerts(fake_telegram) == Counter({ADMIN_ID: 1})  # only the preview so far
+        assert alerts_by_chat(fake_telegram) == Counter({ADMIN_ID: 1})  # only the preview so far
 
         # Alerts start at once, not at the outbox's next 5-second poll.
         after = await press(fake_telegram, preview, "Confirm: alert 3 subscribers")
-        await fake_telegram.wait_for(lambda: sum(alerts(fake_telegram).values()) == 4, timeout=3)
+        await fake_telegram.wait_for(
+            lambda: sum(alerts_by_chat(fake_telegram).values()) == 4, timeout=3
+        )
         [status] = await Outbox(app.services.handlers.store).statuses()
 
     assert after.startswith('Published "2025-06-new-plan": the alert is going to 3 subscribers.')
     assert fake_telegram.message(ADMIN_ID, preview.message_id).get("reply_markup") is None
-    assert alerts(fake_telegram) == Counter({ADMIN_ID: 1, 301: 1, 302: 1, 303: 1})
+    assert alerts_by_chat(fake_telegram) == Counter({ADMIN_ID: 1, 301: 1, 302: 1, 303: 1})
     assert (status.update_id, status.queued) == ("2025-06-new-plan", 3)
 
 
@@ -104,7 +93,7 @@ async def test_a_second_press_or_an_old_button_is_refused_and_sends_nothing_more
     start_bot, fake_telegram: FakeTelegram, settings: Settings
 ) -> None:
     async with start_bot(**FAST) as app:
-        await subscribe_all(fake_telegram)
+        await subscribe(fake_telegram, SUBSCRIBERS)
         first = await ask_to_publish(fake_telegram, "/publish 2025-06-new-plan")
         second = await ask_to_publish(fake_telegram, "/publish 2025-06-new-plan")
         confirm = first.buttons[0][1]
@@ -112,7 +101,7 @@ async def test_a_second_press_or_an_old_button_is_refused_and_sends_nothing_more
         fake_telegram.callback_query(first, confirm, user_id=ADMIN_ID)
         fake_telegram.callback_query(first, confirm, user_id=ADMIN_ID)
         await fake_telegram.wait_for(lambda: len(fake_telegram.answered_callbacks()) == 2)
-        await fake_telegram.wait_for(lambda: sum(alerts(fake_telegram).values()) == 5)
+        await fake_telegram.wait_for(lambda: sum(alerts_by_chat(fake_telegram).values()) == 5)
         refusal = await press(fake_telegram, second, "Confirm: alert 3 subscribers")
         await asyncio.sleep(0.3)
         statuses = await Outbox(app.services.handlers.store).statuses()
@@ -123,7 +112,7 @@ async def test_a_second_press_or_an_old_button_is_refused_and_sends_nothing_more
         "Not published",
         "Published",
     ]
-    assert alerts(fake_telegram) == Counter({ADMIN_ID: 2, 301: 1, 302: 1, 303: 1})
+    assert alerts_by_chat(fake_telegram) == Counter({ADMIN_ID: 2, 301: 1, 302: 1, 303: 1})
     assert [status.queued for status in statuses] == [3]
 
 
@@ -131,7 +120,7 @@ async def test_cancel_publishes_nothing(
     start_bot, fake_telegram: FakeTelegram, settings: Settings
 ) -> None:
     async with start_bot(**FAST) as app:
-        await subscribe_all(fake_telegram)
+        await subscribe(fake_telegram, SUBSCRIBERS)
         preview = await ask_to_publish(fake_telegram, "/publish 2025-06-new-plan")
         after = await press(fake_telegram, preview, "Cancel")
         statuses = await Outbox(app.services.handlers.store).statuses()
@@ -163,7 +152,7 @@ async def test_an_update_published_from_the_cli_is_refused_on_telegram(
     start_bot, fake_telegram: FakeTelegram, settings: Settings
 ) -> None:
     async with start_bot(**FAST):
-        await subscribe_all(fake_telegram)
+        await subscribe(fake_telegram, SUBSCRIBERS)
         code = await asyncio.to_thread(
             publish, settings, "2025-06-new-plan", False, False, io.StringIO()
         )
@@ -179,7 +168,7 @@ async def test_residents_cannot_publish_and_get_the_unknown_command_reply(
     start_bot, fake_telegram: FakeTelegram, settings: Settings
 ) -> None:
     async with start_bot(**FAST) as app:
-        await subscribe_all(fake_telegram)
+        await subscribe(fake_telegram, SUBSCRIBERS)
         fake_telegram.command("publish 2025-06-new-plan", user_id=RESIDENT)
         [reply] = await fake_telegram.wait_for(count=1, chat_id=RESIDENT)
         statuses = await Outbox(app.services.handlers.store).statuses()
