@@ -91,13 +91,21 @@ _NOW_WORDS = frozenset(
 _NOW_PHRASES = (" at the moment ", " these days ", " up to date ", " at present ", " so far ")
 
 
+# Verbs in the present tense, and in the past: "what is croydon rated" asks about now, "what
+# was croydon rated" about then.
+_PRESENT_VERBS = frozenset("is are isnt arent has have hasnt havent does do doesnt dont".split())
+_PAST_VERBS = frozenset("was were wasnt werent had hadnt did didnt used".split())
+
+
 def asks_about_now(text: str) -> bool:
-    """True for "is it still inadequate?", "the latest report", "how are they doing now"."""
-    cleaned = normalise(text)
-    if not _NOW_WORDS.isdisjoint(cleaned.split()):
+    """True for "is it still inadequate?", "the latest report", "what is croydon rated"."""
+    words = normalise(text).split()
+    if not _NOW_WORDS.isdisjoint(words):
         return True
-    padded = f" {cleaned} "
-    return any(phrase in padded for phrase in _NOW_PHRASES)
+    padded = f" {' '.join(words)} "
+    if any(phrase in padded for phrase in _NOW_PHRASES):
+        return True
+    return not _PRESENT_VERBS.isdisjoint(words) and _PAST_VERBS.isdisjoint(words)
 
 
 def is_year(word: str) -> bool:

@@ -141,6 +141,7 @@ def test_a_word_for_the_present_gets_the_newest_version_though_an_older_one_fits
         "is croydon rated inadequate now",
         "latest: was croydon rated inadequate",
         "are they rated inadequate at the moment",
+        "is croydon rated inadequate",
     ):
         assert responder.respond("u1", message).entry_id == "rating-2024", message
 
@@ -155,6 +156,9 @@ def test_a_word_for_the_present_gets_the_newest_version_though_an_older_one_fits
         ("was croydon rated inadequate", False),
         ("what happened in 2017", False),
         ("moment of truth", False),
+        ("what is croydon rated", True),
+        ("what was croydon rated", False),
+        ("what did they find and what is it like", False),
     ],
 )
 def test_words_for_the_present_are_recognised(message: str, about_now: bool) -> None:
