@@ -17,6 +17,9 @@ from bot.text import normalise, stem
 # ("hit" must not match "his").
 _FUZZY_FROM_LENGTH = 5
 _FUZZY_CUTOFF = 84
+# A slip of the finger adds, drops or swaps a letter or two: a word whose stem is longer or
+# shorter than a trigger's by more than this is another word ("manchester" is not "machete").
+_FUZZY_LENGTH_GAP = 1
 # Words whose reading is remembered; past this many they are forgotten and read again.
 _READINGS_KEPT = 100_000
 
@@ -47,6 +50,13 @@ class SafeguardingDetector:
             if len(s) >= _FUZZY_FROM_LENGTH - 1
         )
         self._all_triggers = phrase_words | self._child_stems | self._harm_stems
+        # The triggers a stem of each length may be a slip for, in the order above.
+        self._triggers_near: dict[int, list[str]] = {}
+        for length in {len(s) for s in self._trigger_stems}:
+            for near in range(length - _FUZZY_LENGTH_GAP, length + _FUZZY_LENGTH_GAP + 1):
+                self._triggers_near[near] = [
+                    s for s in self._trigger_stems if abs(len(s) - near) <= _FUZZY_LENGTH_GAP
+                ]
         # What each word reads as, kept: most words of a message have been read before.
         self._readings: dict[str, str] = {}
 
@@ -56,9 +66,10 @@ class SafeguardingDetector:
         if found is None:
             word_stem = stem([word])[0]
             found = word_stem
-            if self._may_be_a_slip(word, word_stem):
+            near = self._triggers_near.get(len(word_stem))
+            if near and self._may_be_a_slip(word, word_stem):
                 best = process.extractOne(
-                    word_stem, self._trigger_stems, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
+                    word_stem, near, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
                 )
                 found = best[0] if best else word_stem
             self._remember(word, found)
@@ -87,26 +98,29 @@ class SafeguardingDetector:
                 if word not in self._readings
             }
         )
-        slips: list[tuple[str, str]] = []
+        # Grouped by the stem's length, each group compared with the triggers near that length.
+        slips: dict[int, list[tuple[str, str]]] = {}
         for word, word_stem in zip(words, stem(words), strict=True):
-            if self._may_be_a_slip(word, word_stem) and self._trigger_stems:
-                slips.append((word, word_stem))
+            if self._triggers_near.get(len(word_stem)) and self._may_be_a_slip(word, word_stem):
+                slips.setdefault(len(word_stem), []).append((word, word_stem))
             else:
                 self._remember(word, word_stem)
-        for start in range(0, len(slips), 1_000):
-            block = slips[start : start + 1_000]
-            scores = process.cdist(
-                [word_stem for _, word_stem in block],
-                self._trigger_stems,
-                scorer=fuzz.ratio,
-                score_cutoff=_FUZZY_CUTOFF,
-                workers=1,
-            )
-            for (word, word_stem), row, best in zip(
-                block, scores, scores.argmax(axis=1).tolist(), strict=True
-            ):
-                found = self._trigger_stems[best] if row[best] >= _FUZZY_CUTOFF else word_stem
-                self._remember(word, found)
+        for length, group in slips.items():
+            near = self._triggers_near[length]
+            for start in range(0, len(group), 1_000):
+                block = group[start : start + 1_000]
+                scores = process.cdist(
+                    [word_stem for _, word_stem in block],
+                    near,
+                    scorer=fuzz.ratio,
+                    score_cutoff=_FUZZY_CUTOFF,
+                    workers=1,
+                )
+                for (word, word_stem), row, best in zip(
+                    block, scores, scores.argmax(axis=1).tolist(), strict=True
+                ):
+                    found = near[best] if row[best] >= _FUZZY_CUTOFF else word_stem
+                    self._remember(word, found)
 
     def _remember(self, word: str, reading: str) -> None:
         if len(self._readings) >= _READINGS_KEPT:

@@ -120,6 +120,8 @@ NOT_EMERGENCIES = [
     "did the council cut the budget for childrens services",
     "my son wants to know what ilacs means",
     "my daughter is doing a school project on croydon ofsted",
+    # A longer word is not a slip of the finger for a short trigger: "manchester", "machete".
+    "we are moving from manchester with the kids, what is croydon rated",
 ]
 
 # Entries about reporting a concern: the emergency reply gives the same routes, so a question
