@@ -163,7 +163,7 @@ class Responder:
 
         if not answers:
             return Reply(Outcome.UNANSWERED, messages.fallback, candidates=candidates)
-        if self._too_vague(scores.prepared):
+        if self._too_vague(text, scores.prepared):
             # A word several entries use: any of the best three may be meant, however they score.
             offered = answers[:MAX_CHOICES]
         elif ranked[0].entry.id in self._not_answers:
@@ -208,10 +208,14 @@ class Responder:
         unfamiliar = self.matcher.unfamiliar_share(prepared)
         return best.score - self.thresholds.unfamiliar_penalty * 100 * unfamiliar
 
-    def _too_vague(self, prepared: Prepared) -> bool:
-        """A single word that several answers use ("Ofsted") is a topic, not a question."""
+    def _too_vague(self, text: str, prepared: Prepared) -> bool:
+        """A single word that several answers use ("Ofsted") is a topic, not a question.
+
+        A year makes it one ("rating in 2020?"): it picks the version of a dated fact.
+        """
         return (
             len(set(prepared.stems)) <= 1
+            and not years_named(text)
             and self.matcher.entries_with_every_word(prepared) >= MIN_ENTRIES_FOR_VAGUE
         )
 

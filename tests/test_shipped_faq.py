@@ -146,3 +146,11 @@ def test_no_answer_calls_the_service_inadequate_in_the_present_tense(
 ) -> None:
     present = re.compile(r"\b(is|are|remains?)\s+(rated\s+|judged\s+)?['‘\"]?inadequate", re.I)
     assert [e.id for e in responder.corpus.entries if present.search(e.answer)] == []
+
+
+def test_a_word_many_entries_use_gets_choices_unless_a_year_makes_it_a_question(
+    responder: Responder,
+) -> None:
+    assert responder.respond("test", "rating??").outcome is Outcome.SUGGEST
+    reply = responder.respond("test", "rating in 2020??")
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "rating-2020")
