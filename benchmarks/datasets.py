@@ -21,6 +21,8 @@ CROYDON_HELDOUT = ROOT / "benchmarks" / "croydon" / "cases-heldout.yaml"
 CROYDON_HELDOUT_2 = ROOT / "benchmarks" / "croydon" / "cases-heldout-2.yaml"
 # Written blind on 2026-11-23, when set 2's figures had been printed twice.
 CROYDON_HELDOUT_3 = ROOT / "benchmarks" / "croydon" / "cases-heldout-3.yaml"
+# Written blind on 2026-11-23, when set 3's misses were about to be read.
+CROYDON_HELDOUT_4 = ROOT / "benchmarks" / "croydon" / "cases-heldout-4.yaml"
 STACKFAQ = ROOT.parent / "shared" / "benchmarks" / "stackfaq"
 
 
