@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -91,6 +93,15 @@ async def subscribe(fake: FakeTelegram, user_ids: Iterable[int]) -> None:
         fake.command("subscribe", user_id=user_id)
     for user_id in user_ids:
         await fake.wait_for(count=1, chat_id=user_id)
+
+
+async def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll state outside the fake (the loaded FAQ, a feed's requests) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"still not true after {timeout} s"
+        await asyncio.sleep(0.02)
+    return result
 
 
 def alerts_by_chat(fake: FakeTelegram) -> Counter[int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import FeedServer
+from conftest import FeedServer, alerts_by_chat, subscribe, wait_until
 from fake_telegram import FakeTelegram
 
 from bot.feed import FeedError, FeedFilter, FeedReader, feed_updates, update_id_for
@@ -216,12 +216,6 @@ async def test_the_reader_keeps_going_through_unreachable_and_malformed_feeds(
     assert any("feed" in message for message in warnings)
 
 
-async def wait_until(condition, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
-
-
 # The running bot
 
 
@@ -238,25 +232,16 @@ async def test_the_running_bot_alerts_subscribers_once_to_a_new_feed_item_even_a
     }
     subscribers = [401, 402]
     async with start_bot(**settings):
-        for user_id in subscribers:
-            fake_telegram.command("subscribe", user_id=user_id)
-        for user_id in subscribers:
-            await fake_telegram.wait_for(count=1, chat_id=user_id)
+        await subscribe(fake_telegram, subscribers)
         await wait_until(lambda: feed_server.requests >= 2)
         feed_server.body = rss(FOSTERING, OFSTED, LIBRARY, BINS)
-        await fake_telegram.wait_for(lambda: len(alerts(fake_telegram)) == 2)
+        await fake_telegram.wait_for(lambda: len(alerts_by_chat(fake_telegram)) == 2)
     async with start_bot(**settings):
         requests = feed_server.requests
         await wait_until(lambda: feed_server.requests >= requests + 3)
 
-    assert alerts(fake_telegram) == Counter({401: 1, 402: 1})
+    assert alerts_by_chat(fake_telegram) == Counter({401: 1, 402: 1})
     [alert] = [
         sent for sent in fake_telegram.sent_messages(401) if sent.text.endswith(UNSUBSCRIBE_HINT)
     ]
     assert alert.text.startswith("Ofsted monitoring visit: children's services\n2 June 2025\n")
-
-
-def alerts(fake: FakeTelegram) -> Counter[int]:
-    return Counter(
-        sent.chat_id for sent in fake.sent_messages() if sent.text.endswith(UNSUBSCRIBE_HINT)
-    )

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN_ID, TELEGRAM_FAQ, write_faq
+from conftest import ADMIN_ID, TELEGRAM_FAQ, wait_until, write_faq
 from fake_telegram import FakeTelegram
 
 from bot.settings import Settings
@@ -22,15 +22,6 @@ from bot.telegram_wording import APOLOGY, RELOAD_FAILED
 RESIDENT = 1001
 OFSTED_ANSWER = "Ofsted inspects services for children & young people <in England>."
 REPO = Path(__file__).parent.parent
-
-
-async def wait_until(condition, timeout: float = 10.0):
-    """Poll state outside the fake (such as the loaded FAQ) until `condition()` is truthy."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"still not true after {timeout} s"
-        await asyncio.sleep(0.02)
-    return result
 
 
 # Telegram's errors

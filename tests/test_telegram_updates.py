@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import FeedServer
+from conftest import FeedServer, wait_until
 from fake_telegram import FakeTelegram
 
 from bot.feed import FeedReader, feed_updates, listed_updates
@@ -61,12 +61,6 @@ def many_updates(count: int) -> str:
             f"title: Update {number}, summary: What changed in update {number}.}}"
         )
     return "\n".join(lines) + "\n"
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 async def test_updates_from_the_councils_feed_are_listed_with_the_files_newest_first(
