@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
 import shutil
 import signal
 import statistics
@@ -46,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
+from bot_process import BotProcess  # noqa: E402
 from fake_telegram import FakeTelegram, RateLimit  # noqa: E402
 
 from bot.cli import publish  # noqa: E402
@@ -125,53 +125,6 @@ class Run:
         return sum(self.alerts.values()) - len(self.alerts)
 
 
-class Bot:
-    """`python -m bot.cli run` as a subprocess, its JSON log in the scratch folder."""
-
-    def __init__(self, fake: FakeTelegram, folder: Path, scale: float):
-        self.fake = fake
-        self.folder = folder
-        self.scale = scale
-        self.process: asyncio.subprocess.Process | None = None
-        self.starts = 0
-
-    async def start(self) -> None:
-        self.starts += 1
-        polls_before = len(self.fake.calls("deleteWebhook"))
-        environment = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(REPO),
-            "TELEGRAM_BOT_TOKEN": self.fake.token,
-            "FAQBOT_TELEGRAM_API_URL": f"{self.fake.url}/bot",
-            "FAQBOT_FAQ_DIR": str(self.folder / "faq"),
-            "FAQBOT_DB": str(self.folder / "faqbot.sqlite3"),
-            "FAQBOT_HASH_KEY": HASH_KEY,
-            "FAQBOT_SEND_RATE": f"{30 * self.scale:g},{1 * self.scale:g}",
-            "FAQBOT_DIGEST_DAY": "off",
-        }
-        with open(self.folder / f"bot-{self.starts}.log", "wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "run",
-                env=environment,
-                cwd=self.folder,
-                stdout=log,
-                stderr=log,
-            )
-        await self.fake.wait_for(
-            lambda: len(self.fake.calls("deleteWebhook")) > polls_before, timeout=60
-        )
-
-    async def stop(self, stop_signal: signal.Signals = signal.SIGTERM) -> int:
-        assert self.process is not None
-        self.process.send_signal(stop_signal)
-        code = await asyncio.wait_for(self.process.wait(), 60)
-        self.process = None
-        return code
-
-
 async def prepare(folder: Path, faq: Path, subscribers: int) -> None:
     shutil.copytree(faq, folder / "faq")
     with open(folder / "faq" / "updates.yaml", "a", encoding="utf-8") as updates:
@@ -226,7 +179,14 @@ async def broadcast(faq: Path, subscribers: int, scale: float, questions: int, k
         folder = Path(scratch)
         await prepare(folder, faq, subscribers)
         async with TimedFake(auto_create_chats=True, **limits) as fake:
-            bot = Bot(fake, folder, scale)
+            bot = BotProcess(
+                fake,
+                folder,
+                hash_key=HASH_KEY,
+                send_rate=f"{30 * scale:g},{1 * scale:g}",
+                start_timeout=60,
+                stop_timeout=60,
+            )
             await bot.start()
             try:
                 await faqbot_publish(folder)

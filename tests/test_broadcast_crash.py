@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from bot_process import BotProcess
 from conftest import HASH_KEY, TELEGRAM_FAQ, write_faq
 from fake_telegram import FakeTelegram, RateLimit
 
@@ -26,7 +25,6 @@ from bot.outbox import UNSUBSCRIBE_HINT, Outbox, PublicationStatus
 from bot.settings import Settings
 from bot.storage import Store
 
-REPO = Path(__file__).resolve().parent.parent
 UPDATE_ID = "2025-06-new-plan"
 UPDATES_YAML = f"""\
 updates:
@@ -38,63 +36,6 @@ updates:
 SUBSCRIBERS = range(700_001, 700_201)
 SEND_RATE = 100  # alerts a second: 200 take two seconds
 CONCURRENCY = Settings.alert_concurrency  # the most alerts in flight at any instant
-
-
-class BotProcess:
-    """`python -m bot.cli run` in a subprocess, its log kept in a file to show when it fails."""
-
-    def __init__(self, fake: FakeTelegram, folder: Path):
-        self.fake = fake
-        self.folder = folder
-        self.process: asyncio.subprocess.Process | None = None
-        self.starts = 0
-
-    @property
-    def environment(self) -> dict[str, str]:
-        return {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(REPO),
-            "TELEGRAM_BOT_TOKEN": self.fake.token,
-            "FAQBOT_TELEGRAM_API_URL": f"{self.fake.url}/bot",
-            "FAQBOT_FAQ_DIR": str(self.folder / "faq"),
-            "FAQBOT_DB": str(self.folder / "faqbot.sqlite3"),
-            "FAQBOT_HASH_KEY": HASH_KEY,
-            "FAQBOT_SEND_RATE": f"{SEND_RATE},1",
-            "FAQBOT_DIGEST_DAY": "off",
-        }
-
-    async def start(self) -> None:
-        self.starts += 1
-        polls_before = len(self.fake.calls("deleteWebhook"))
-        with open(self.folder / f"bot-{self.starts}.log", "wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "run",
-                env=self.environment,
-                cwd=self.folder,
-                stdout=log,
-                stderr=log,
-            )
-        # deleteWebhook comes after post_init, which starts the broadcaster.
-        await self.fake.wait_for(
-            lambda: len(self.fake.calls("deleteWebhook")) > polls_before, timeout=30
-        )
-
-    async def stop(self, stop_signal: signal.Signals) -> int:
-        assert self.process is not None
-        self.process.send_signal(stop_signal)
-        async with asyncio.timeout(10):
-            code = await self.process.wait()
-        self.process = None
-        return code
-
-    def log(self) -> str:
-        return "\n".join(
-            path.read_text(errors="replace")[-3000:]
-            for path in sorted(self.folder.glob("bot-*.log"))
-        )
 
 
 @pytest.fixture
@@ -117,13 +58,11 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(fake: FakeTelegram, bot_folder: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess(fake, bot_folder)
+    process = BotProcess(fake, bot_folder, hash_key=HASH_KEY, send_rate=f"{SEND_RATE},1")
     try:
         yield process
     finally:
-        if process.process is not None:
-            process.process.kill()
-            await process.process.wait()
+        await process.kill_if_running()
 
 
 def alerts(fake: FakeTelegram) -> Counter[int | str]:
