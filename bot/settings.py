@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -202,24 +203,42 @@ def _parse_admins(value: str | None) -> frozenset[int]:
     return frozenset(admins)
 
 
+def _whole_number(name: str, value: str, low: int, high: float, advice: str) -> int:
+    """`value` as a whole number from `low` to `high`, or an error naming the setting."""
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise SettingsError(f"{name} is {value!r} - {advice}")
+    return int(value)
+
+
+def _seconds(name: str, value: str, low: float, high: float, advice: str) -> float:
+    """`value` as a number of seconds from `low` to `high` ("nan" and "inf" are neither)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and low <= seconds <= high):
+        raise SettingsError(f"{name} is {value!r} - {advice}")
+    return seconds
+
+
 def _parse_port(value: str | None) -> int:
     if value is None:
         return Settings.webhook_port
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise SettingsError(
-            f"FAQBOT_WEBHOOK_PORT is {value!r} - it must be a port number, like 8443"
-        )
-    return int(value)
+    return _whole_number(
+        "FAQBOT_WEBHOOK_PORT", value, 1, 65535, "it must be a port number, like 8443"
+    )
 
 
 def _parse_retention(value: str | None) -> int:
     if value is None:
         return Settings.retention_days
-    if not value.isdigit() or int(value) < 1:
-        raise SettingsError(
-            f"FAQBOT_RETENTION_DAYS is {value!r} - it must be a whole number of days, like 180"
-        )
-    return int(value)
+    return _whole_number(
+        "FAQBOT_RETENTION_DAYS",
+        value,
+        1,
+        math.inf,
+        "it must be a whole number of days, like 180",
+    )
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -241,11 +260,9 @@ def _parse_weekday(value: str | None) -> int | None:
 def _parse_hour(value: str | None) -> int:
     if value is None:
         return Settings.digest_hour
-    if not value.isdigit() or not 0 <= int(value) <= 23:
-        raise SettingsError(
-            f"FAQBOT_DIGEST_HOUR is {value!r} - set an hour from 0 to 23 (London time), like 9"
-        )
-    return int(value)
+    return _whole_number(
+        "FAQBOT_DIGEST_HOUR", value, 0, 23, "set an hour from 0 to 23 (London time), like 9"
+    )
 
 
 def _parse_feed_url(value: str | None) -> str | None:
@@ -261,16 +278,13 @@ def _parse_feed_interval(value: str | None) -> float:
     """Seconds between two looks at the feed; at least 10, so a council site is not hammered."""
     if value is None:
         return Settings.updates_feed_interval
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if seconds < 10:
-        raise SettingsError(
-            f"FAQBOT_UPDATES_FEED_INTERVAL is {value!r} - set how many seconds to wait between "
-            "two looks at the feed, 10 or more, like 600"
-        )
-    return seconds
+    return _seconds(
+        "FAQBOT_UPDATES_FEED_INTERVAL",
+        value,
+        10,
+        math.inf,
+        "set how many seconds to wait between two looks at the feed, 10 or more, like 600",
+    )
 
 
 def _parse_channel(value: str | None) -> str | None:
@@ -313,30 +327,28 @@ MIN_OUTBOX_POLL_INTERVAL = 0.1
 def _parse_alert_concurrency(value: str | None) -> int:
     if value is None:
         return Settings.alert_concurrency
-    if not value.isdigit() or not 1 <= int(value) <= MAX_ALERT_CONCURRENCY:
-        raise SettingsError(
-            f"FAQBOT_ALERT_CONCURRENCY is {value!r} - set how many alerts may be on their way "
-            f"at once, a whole number from 1 to {MAX_ALERT_CONCURRENCY}, like 4 (about the "
-            "send rate times the seconds one send takes)"
-        )
-    return int(value)
+    return _whole_number(
+        "FAQBOT_ALERT_CONCURRENCY",
+        value,
+        1,
+        MAX_ALERT_CONCURRENCY,
+        "set how many alerts may be on their way at once, a whole number from 1 to "
+        f"{MAX_ALERT_CONCURRENCY}, like 4 (about the send rate times the seconds one send takes)",
+    )
 
 
 def _parse_outbox_poll_interval(value: str | None) -> float:
     if value is None:
         return Settings.outbox_poll_interval
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not MIN_OUTBOX_POLL_INTERVAL <= seconds <= MAX_OUTBOX_POLL_INTERVAL:
-        raise SettingsError(
-            f"FAQBOT_OUTBOX_POLL_INTERVAL is {value!r} - set how many seconds the bot waits "
-            "between two looks for alerts queued by `faqbot publish`, from "
-            f"{MIN_OUTBOX_POLL_INTERVAL:g} to {MAX_OUTBOX_POLL_INTERVAL:g} (alerts must start "
-            "within 5 seconds), like 1"
-        )
-    return seconds
+    return _seconds(
+        "FAQBOT_OUTBOX_POLL_INTERVAL",
+        value,
+        MIN_OUTBOX_POLL_INTERVAL,
+        MAX_OUTBOX_POLL_INTERVAL,
+        "set how many seconds the bot waits between two looks for alerts queued by "
+        f"`faqbot publish`, from {MIN_OUTBOX_POLL_INTERVAL:g} to {MAX_OUTBOX_POLL_INTERVAL:g} "
+        "(alerts must start within 5 seconds), like 1",
+    )
 
 
 def _parse_flag(name: str, value: str | None) -> bool:

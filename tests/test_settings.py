@@ -193,6 +193,8 @@ def test_the_updates_feed_and_channel_are_read_and_off_by_default():
         ("FAQBOT_UPDATES_FEED", "www.croydon.gov.uk/rss", "RSS or Atom feed"),
         ("FAQBOT_UPDATES_FEED_INTERVAL", "1", "10 or more"),
         ("FAQBOT_UPDATES_FEED_INTERVAL", "hourly", "10 or more"),
+        ("FAQBOT_UPDATES_FEED_INTERVAL", "nan", "10 or more"),
+        ("FAQBOT_UPDATES_FEED_INTERVAL", "inf", "10 or more"),
         ("FAQBOT_UPDATES_CHANNEL", "croydon_updates", "@croydon_updates"),
         ("FAQBOT_UPDATES_CHANNEL", "12345", "-1001234567890"),
     ],
@@ -233,6 +235,7 @@ def test_alert_concurrency_and_the_outbox_poll_interval_are_read_and_default_sen
         ("FAQBOT_OUTBOX_POLL_INTERVAL", "0", "from 0.1 to 5"),
         ("FAQBOT_OUTBOX_POLL_INTERVAL", "10", "from 0.1 to 5"),
         ("FAQBOT_OUTBOX_POLL_INTERVAL", "nan", "from 0.1 to 5"),
+        ("FAQBOT_OUTBOX_POLL_INTERVAL", "inf", "from 0.1 to 5"),
         ("FAQBOT_OUTBOX_POLL_INTERVAL", "every second", "from 0.1 to 5"),
     ],
 )
