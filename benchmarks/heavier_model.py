@@ -18,6 +18,7 @@ the responder's time per question on one core. The blind held-out sets are not r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import time
 from collections.abc import Sequence
@@ -77,7 +78,8 @@ def main() -> None:
         rules = list(itertools.product((0.2, 0.35, 0.5), (48.0, 50.0, 52.0), (4.0, 6.0)))
     best: Trial | None = None
     for share, answer, lead in rules:
-        found = trial(corpus, Weights(classifier=share), Thresholds(answer=answer, lead=lead))
+        thresholds = dataclasses.replace(Thresholds(), answer=answer, lead=lead)
+        found = trial(corpus, Weights(classifier=share), thresholds)
         print(found.line(), flush=True)
         if found.meets_targets() and (best is None or found.wordings.right > best.wordings.right):
             best = found

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import math
 from dataclasses import dataclass
 
 from datasets import CROYDON_FAQ, CROYDON_TUNE
@@ -137,7 +138,8 @@ class Trial:
         tuning = self.tuning
         return (
             f"classifier {self.weights.classifier} answer {self.thresholds.answer:g} "
-            f"lead {self.thresholds.lead:g} penalty {self.thresholds.unfamiliar_penalty:g}: "
+            f"lead {self.thresholds.lead:g} penalty {self.thresholds.unfamiliar_penalty:g} "
+            f"far ahead {self.thresholds.far_ahead_answer:g}/{self.thresholds.far_ahead_lead:g}: "
             f"{self.wordings.line()}\n"
             f"    tuning set: answered {100 * tuning.answer_accuracy:.1f}%, "
             f"wrong {100 * tuning.wrong_answer_rate:.1f}%, "
@@ -176,6 +178,9 @@ def main() -> None:
     parser.add_argument("--answers", type=float, nargs="+", default=[46.0, 48.0, 50.0, 52.0])
     parser.add_argument("--leads", type=float, nargs="+", default=[2.0, 4.0, 6.0])
     parser.add_argument("--penalties", type=float, nargs="+", default=[0.1])
+    # The second way to an answer: a lower score far ahead of the next entry (inf: none).
+    parser.add_argument("--far-answers", type=float, nargs="+", default=[math.inf])
+    parser.add_argument("--far-leads", type=float, nargs="+", default=[math.inf])
     arguments = parser.parse_args()
     corpus = load_corpus(CROYDON_FAQ)
     shipped = trial(corpus, Weights(), Thresholds())
@@ -183,12 +188,22 @@ def main() -> None:
     if not arguments.grid:
         return
     trials = []
-    for share, answer, lead, penalty in itertools.product(
-        arguments.shares, arguments.answers, arguments.leads, arguments.penalties
+    for share, answer, lead, penalty, far_answer, far_lead in itertools.product(
+        arguments.shares,
+        arguments.answers,
+        arguments.leads,
+        arguments.penalties,
+        arguments.far_answers,
+        arguments.far_leads,
     ):
         weights = dataclasses.replace(shipped.weights, classifier=share)
         thresholds = dataclasses.replace(
-            shipped.thresholds, answer=answer, lead=lead, unfamiliar_penalty=penalty
+            shipped.thresholds,
+            answer=answer,
+            lead=lead,
+            unfamiliar_penalty=penalty,
+            far_ahead_answer=far_answer,
+            far_ahead_lead=far_lead,
         )
         trials.append(trial(corpus, weights, thresholds))
         print(trials[-1].line())

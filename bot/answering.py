@@ -56,8 +56,18 @@ class Thresholds:
     answer: float = 50.0
     lead: float = 6.0
     unfamiliar_penalty: float = 0.1
+    # Or, far ahead of every other entry, at a lower score: a resident's words around the
+    # question ("my health visitor mentioned it") lower the score but not the lead.
+    far_ahead_answer: float = 46.0
+    far_ahead_lead: float = 12.0
     suggest: float = 42.0  # at or above, an entry is worth offering as "did you mean"
     choice_window: float = 12.0  # offer runners-up within this much of the best
+
+    def answers(self, confidence: float, lead: float) -> bool:
+        """Whether an entry this confident and this far ahead of the next is the answer."""
+        return (confidence >= self.answer and lead >= self.lead) or (
+            confidence >= self.far_ahead_answer and lead >= self.far_ahead_lead
+        )
 
 
 class Responder:
@@ -117,15 +127,16 @@ class Responder:
         For `faqbot unanswered --retest`, which counts only those, over thousands of logged
         questions that mostly match nothing. A ceiling on a text's scores (a third of the work
         of the scores themselves: Matcher.score_ceilings) shows most of them can be neither an
-        answer nor a suggestion, which both need an entry scoring at least the lower of the
-        `answer` and `suggest` thresholds; only the others get their reply worked out, the
+        answer nor a suggestion, which both need an entry scoring at least the lowest of the
+        `answer`, `far_ahead_answer` and `suggest` thresholds; only the others get their reply
+        worked out, the
         very one `respond_many` gives. A single word is never passed over: when several
         entries use it, it gets choices whatever its score (_too_vague).
         """
         thresholds = self.thresholds
         # Under this, even rounded to 2 decimals as the decision rounds it, a score is too low.
         # A negative penalty for unfamiliar words could lift a lower score to an answer.
-        too_low = min(thresholds.answer, thresholds.suggest) - 0.01
+        too_low = min(thresholds.answer, thresholds.far_ahead_answer, thresholds.suggest) - 0.01
         may_pass_over = thresholds.unfamiliar_penalty >= 0
         answers = np.asarray(
             [n for n, e in enumerate(self.matcher.entries) if e.id not in self._not_answers],
@@ -174,7 +185,7 @@ class Responder:
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
             thresholds = self.thresholds
             confidence = self._confidence(best, scores.prepared)
-            if confidence >= thresholds.answer and best.score - runner_up >= thresholds.lead:
+            if thresholds.answers(confidence, best.score - runner_up):
                 return self._answer(best.entry, candidates)
             offered = [
                 s

@@ -225,8 +225,9 @@ def test_the_retest_keeps_exactly_the_answers_and_suggestions_of_one_by_one_repl
         Thresholds(answer=20.0, suggest=15.0),  # most questions now get an answer or choices
         Thresholds(suggest=60.0),  # suggestions rarer than answers
         Thresholds(unfamiliar_penalty=-0.2),  # unfamiliar words raise confidence: no ceiling
+        Thresholds(suggest=60.0, far_ahead_answer=30.0, far_ahead_lead=8.0),  # answers far down
     ],
-    ids=["low thresholds", "high suggest", "negative penalty"],
+    ids=["low thresholds", "high suggest", "negative penalty", "far ahead"],
 )
 def test_other_thresholds_keep_the_same_answers_and_suggestions_too(
     shipped: Responder, questions: list[str], thresholds: Thresholds

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
 
-from bot.answering import Responder
+from bot.answering import Responder, Thresholds
 from bot.corpus import (
     Corpus,
     Entry,
@@ -163,6 +164,28 @@ def test_a_word_for_the_present_gets_the_newest_version_though_an_older_one_fits
 )
 def test_words_for_the_present_are_recognised(message: str, about_now: bool) -> None:
     assert asks_about_now(message) is about_now
+
+
+@pytest.mark.parametrize(
+    ("confidence", "lead", "answers"),
+    [
+        (50.0, 6.0, True),  # the usual bar
+        (49.9, 30.0, False),  # under it, however far ahead, with no second bar
+        (50.0, 5.9, False),  # too close to the next entry
+    ],
+)
+def test_an_entry_is_the_answer_when_confident_and_ahead(
+    confidence: float, lead: float, answers: bool
+) -> None:
+    only_the_usual_bar = Thresholds(answer=50.0, lead=6.0, far_ahead_answer=math.inf)
+    assert only_the_usual_bar.answers(confidence, lead) is answers
+
+
+def test_far_ahead_of_the_rest_a_lower_score_answers_too() -> None:
+    thresholds = Thresholds(answer=50.0, lead=6.0, far_ahead_answer=45.0, far_ahead_lead=12.0)
+    assert thresholds.answers(46.0, 12.0)
+    assert not thresholds.answers(46.0, 11.9)
+    assert not thresholds.answers(44.9, 40.0)
 
 
 def test_a_bare_keyword_is_not_answered_at_random(responder: Responder) -> None:

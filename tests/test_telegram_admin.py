@@ -50,7 +50,9 @@ async def test_a_suggestion_the_resident_resolves_by_a_choice_is_not_kept(
     start_bot, fake_telegram: FakeTelegram, bot_settings: Settings
 ):
     responder = Responder.from_directory(bot_settings.faq_dir)
-    unsure = Responder(responder.corpus, thresholds=Thresholds(answer=101.0))
+    unsure = Responder(
+        responder.corpus, thresholds=Thresholds(answer=101.0, far_ahead_answer=101.0)
+    )
     async with start_bot(responder=unsure):
         fake_telegram.private_message("latest ofsted grade", user_id=RESIDENT)
         fake_telegram.private_message("ofsted current rating", user_id=RESIDENT + 1)

@@ -65,7 +65,9 @@ async def test_an_unsure_match_offers_choices_and_pressing_one_sends_that_answer
 ):
     # Thresholds that never answer outright, so any question close enough gets choices.
     responder = Responder.from_directory(bot_settings.faq_dir)
-    unsure = Responder(responder.corpus, thresholds=Thresholds(answer=101.0))
+    unsure = Responder(
+        responder.corpus, thresholds=Thresholds(answer=101.0, far_ahead_answer=101.0)
+    )
     async with start_bot(responder=unsure):
         fake_telegram.private_message("latest ofsted grade", user_id=RESIDENT)
         [question] = await fake_telegram.wait_for(count=1, chat_id=RESIDENT)
