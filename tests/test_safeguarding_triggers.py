@@ -67,6 +67,10 @@ CHILDREN_AT_RISK = {
         "my 14 year old son has not come home for 2 days",
         "the girl from next door has gone missing",
     ],
+    "an injury explained away": [
+        "she comes to school with marks on her arms",
+        "my pupil said she fell down the stairs again, third time this month",
+    ],
     "homeless": [
         "theres a young lad sleeping rough by the bus garage",
         "a lad of about 13 sleeps rough in the park",
