@@ -23,6 +23,8 @@ CROYDON_HELDOUT_2 = ROOT / "benchmarks" / "croydon" / "cases-heldout-2.yaml"
 CROYDON_HELDOUT_3 = ROOT / "benchmarks" / "croydon" / "cases-heldout-3.yaml"
 # Written blind on 2026-11-23, when set 3's misses were about to be read.
 CROYDON_HELDOUT_4 = ROOT / "benchmarks" / "croydon" / "cases-heldout-4.yaml"
+# Written blind on 2026-11-23, when set 4 had been run and one more change was tried.
+CROYDON_HELDOUT_5 = ROOT / "benchmarks" / "croydon" / "cases-heldout-5.yaml"
 STACKFAQ = ROOT.parent / "shared" / "benchmarks" / "stackfaq"
 
 

@@ -28,6 +28,7 @@ from datasets import (  # noqa: E402
     CROYDON_HELDOUT_2,
     CROYDON_HELDOUT_3,
     CROYDON_HELDOUT_4,
+    CROYDON_HELDOUT_5,
     CROYDON_TUNE,
     RetrievalSet,
     stackfaq,
@@ -209,6 +210,7 @@ def main() -> None:
     report_croydon(responder, "held-out set 2", load_cases(CROYDON_HELDOUT_2))  # type: ignore[arg-type]
     report_croydon(responder, "held-out set 3", load_cases(CROYDON_HELDOUT_3))  # type: ignore[arg-type]
     report_croydon(responder, "held-out set 4", load_cases(CROYDON_HELDOUT_4))  # type: ignore[arg-type]
+    report_croydon(responder, "held-out set 5", load_cases(CROYDON_HELDOUT_5))  # type: ignore[arg-type]
     report_large_corpora(arguments.quick)
 
 

@@ -24,9 +24,10 @@ RESIDENT_CASES = [
     ROOT / "benchmarks" / "croydon" / "cases-heldout-2.yaml",
     ROOT / "benchmarks" / "croydon" / "cases-heldout-3.yaml",
     ROOT / "benchmarks" / "croydon" / "cases-heldout-4.yaml",
+    ROOT / "benchmarks" / "croydon" / "cases-heldout-5.yaml",
 ]
 
-# Measured on the five sets together (0.892, 0.016, 0.977; see benchmarks/README.md), with a
+# Measured on the six sets together (0.889, 0.016, 0.968; see benchmarks/README.md), with a
 # little room so that one reworded alternative doesn't fail CI while a real regression does.
 MIN_ANSWER_ACCURACY = 0.87
 MAX_WRONG_ANSWER_RATE = 0.02
