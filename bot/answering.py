@@ -129,9 +129,8 @@ class Responder:
         of the scores themselves: Matcher.score_ceilings) shows most of them can be neither an
         answer nor a suggestion, which both need an entry scoring at least the lowest of the
         `answer`, `far_ahead_answer` and `suggest` thresholds; only the others get their reply
-        worked out, the
-        very one `respond_many` gives. A single word is never passed over: when several
-        entries use it, it gets choices whatever its score (_too_vague).
+        worked out, the very one `respond_many` gives. A single word is never passed over:
+        when several entries use it, it gets choices whatever its score (_too_vague).
         """
         thresholds = self.thresholds
         # Under this, even rounded to 2 decimals as the decision rounds it, a score is too low.

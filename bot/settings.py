@@ -205,7 +205,8 @@ def _parse_admins(value: str | None) -> frozenset[int]:
 
 def _whole_number(name: str, value: str, low: int, high: float, advice: str) -> int:
     """`value` as a whole number from `low` to `high`, or an error naming the setting."""
-    if not value.isdigit() or not low <= int(value) <= high:
+    # isdecimal, not isdigit: "²" is a digit that int() cannot read.
+    if not value.isdecimal() or not low <= int(value) <= high:
         raise SettingsError(f"{name} is {value!r} - {advice}")
     return int(value)
 

@@ -232,6 +232,7 @@ def test_alert_concurrency_and_the_outbox_poll_interval_are_read_and_default_sen
         ("FAQBOT_ALERT_CONCURRENCY", "101", "whole number from 1 to 100"),
         ("FAQBOT_ALERT_CONCURRENCY", "2.5", "whole number from 1 to 100"),
         ("FAQBOT_ALERT_CONCURRENCY", "lots", "whole number from 1 to 100"),
+        ("FAQBOT_ALERT_CONCURRENCY", "²", "whole number from 1 to 100"),
         ("FAQBOT_OUTBOX_POLL_INTERVAL", "0", "from 0.1 to 5"),
         ("FAQBOT_OUTBOX_POLL_INTERVAL", "10", "from 0.1 to 5"),
         ("FAQBOT_OUTBOX_POLL_INTERVAL", "nan", "from 0.1 to 5"),
