@@ -19,8 +19,9 @@ import functools
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -52,6 +53,8 @@ BATCH_SIZE = 250
 BATCH_BYTES = 8_000_000
 
 SIGNALS = ("embedding", "question_coverage", "phrasing_coverage", "fuzzy")
+
+T = TypeVar("T")
 
 # A word the FAQ does not use is read as the FAQ word it is this similar to (rapidfuzz's ratio).
 SPELLING_CUTOFF = 80
@@ -347,20 +350,8 @@ class Matcher:
         same to the last bit; tests/test_batch_matching.py checks it. Questions that read the
         same once cleaned and corrected ("colection day" and "collection day") are scored once.
         """
-        per_question = len(SIGNALS) * 8 * max(len(self._owner), 1)
-        size = max(1, min(BATCH_SIZE, BATCH_BYTES // per_question))
-        scored: dict[str, QuestionScores] = {}
-        for start in range(0, len(questions), size):
-            prepared = self._prepare_many(questions[start : start + size])
-            new = list({p.text: p for p in prepared if p.text not in scored}.values())
-            if new:
-                vectors = self._vectors(new)
-                phrasing = self._phrasing_scores(new, vectors)
-                classifier = self._classifier_scores(new, vectors)
-                for one, scores in zip(new, self._blend(phrasing, classifier), strict=True):
-                    scored[one.text] = QuestionScores(one, scores)
-            for one in prepared:
-                yield scored[one.text]
+        for prepared, scores in self._each_text_once(questions, self._entry_scores):
+            yield QuestionScores(prepared, scores)
 
     def score_ceilings(
         self, questions: Sequence[str], among: np.ndarray, below: float
@@ -371,19 +362,38 @@ class Matcher:
         question scores `below` some level for every entry of `among`: see `_ceilings`.
         Never lower than the scores `score` gives; tests/test_batch_matching.py checks it.
         """
+        return self._each_text_once(
+            questions,
+            lambda new: self._ceilings(new, self._vectors(new), among, below).tolist(),
+        )
+
+    def _each_text_once(
+        self, questions: Sequence[str], work: Callable[[list[Prepared]], Iterable[T]]
+    ) -> Iterator[tuple[Prepared, T]]:
+        """Each question cleaned, with what `work` makes of its cleaned text, in order.
+
+        The questions are cleaned a batch at a time, and `work` gets each batch's texts not
+        seen before, each once: enough questions to share the costly steps, few enough that a
+        batch's arrays stay within BATCH_BYTES however many questions there are.
+        """
         per_question = len(SIGNALS) * 8 * max(len(self._owner), 1)
         size = max(1, min(BATCH_SIZE, BATCH_BYTES // per_question))
-        found: dict[str, float] = {}
+        found: dict[str, T] = {}
         for start in range(0, len(questions), size):
             prepared = self._prepare_many(questions[start : start + size])
             new = list({p.text: p for p in prepared if p.text not in found}.values())
             if new:
-                ceilings = self._ceilings(new, self._vectors(new), among, below)
-                found.update(zip([p.text for p in new], ceilings.tolist(), strict=True))
+                found.update(zip([p.text for p in new], work(new), strict=True))
             for one in prepared:
                 yield one, found[one.text]
 
     # -- The scoring steps, each for a batch of questions (the first axis of every array) ----
+
+    def _entry_scores(self, prepared: Sequence[Prepared]) -> np.ndarray:
+        """Each question's entry scores (0 to 1), one row per question."""
+        vectors = self._vectors(prepared)
+        phrasing = self._phrasing_scores(prepared, vectors)
+        return self._blend(phrasing, self._classifier_scores(prepared, vectors))
 
     def _vectors(self, prepared: Sequence[Prepared]) -> np.ndarray:
         """The embedding of each question's cleaned text, one row each."""
