@@ -51,12 +51,14 @@ class SafeguardingDetector:
         )
         self._all_triggers = phrase_words | self._child_stems | self._harm_stems
         # The triggers a stem of each length may be a slip for, in the order above.
-        self._triggers_near: dict[int, list[str]] = {}
-        for length in {len(s) for s in self._trigger_stems}:
-            for near in range(length - _FUZZY_LENGTH_GAP, length + _FUZZY_LENGTH_GAP + 1):
-                self._triggers_near[near] = [
-                    s for s in self._trigger_stems if abs(len(s) - near) <= _FUZZY_LENGTH_GAP
-                ]
+        lengths = {len(s) for s in self._trigger_stems}
+        self._triggers_near = {
+            near: [s for s in self._trigger_stems if abs(len(s) - near) <= _FUZZY_LENGTH_GAP]
+            for near in range(
+                min(lengths, default=0) - _FUZZY_LENGTH_GAP,
+                max(lengths, default=-_FUZZY_LENGTH_GAP) + _FUZZY_LENGTH_GAP + 1,
+            )
+        }
         # What each word reads as, kept: most words of a message have been read before.
         self._readings: dict[str, str] = {}
 
