@@ -20,7 +20,7 @@ import json
 import os
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -204,15 +204,6 @@ class LoggedWording:
     outcome: str
     corpus_version: str
     count: int
-
-
-def wordings_of(questions: Iterable[LoggedQuestion]) -> list[LoggedWording]:
-    """The questions grouped as `Store.logged_wordings` groups them, in the order first asked."""
-    counts: dict[tuple[str, str, str], int] = {}
-    for q in questions:
-        key = (q.question, q.outcome, q.corpus_version)
-        counts[key] = counts.get(key, 0) + 1
-    return [LoggedWording(*key, count) for key, count in counts.items()]
 
 
 @dataclass(frozen=True)
@@ -611,7 +602,7 @@ class Store:
 
         SQLite counts them, so 100,000 rows cost no Python objects (a fifth of the time of
         `faqbot unanswered --retest` went on decoding rows whose dates, users and candidates
-        it never reads). In the order each was first asked, as `wordings_of` gives them.
+        it never reads). In the order each was first asked.
         """
         placeholders = ", ".join("?" for _ in outcomes)
         async with self.db.execute(

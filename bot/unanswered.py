@@ -210,12 +210,12 @@ class Retest:
 def retest(wordings: Sequence[LoggedWording], responder: Responder) -> Retest:
     """Match every logged question again, with `responder`'s FAQ.
 
-    The log comes grouped by wording (Store.logged_wordings; `wordings_of` for questions in
-    hand). Wordings that read the same once cleaned are matched once, and all of them in
-    batches, most only as far as it takes to show they match no entry
-    (Responder.answers_and_suggestions: 100,000 logged questions take a few seconds). Questions
-    logged against this very FAQ (same corpus version) are not matched again: the answer to
-    them cannot have changed, so they keep the outcome they were logged with.
+    The log comes grouped by wording (Store.logged_wordings). Wordings that read the same once
+    cleaned are matched once, and all of them in batches, most only as far as it takes to show
+    they match no entry (Responder.answers_and_suggestions: 100,000 logged questions take a few
+    seconds). Questions logged against this very FAQ (same corpus version) are not matched
+    again: the answer to them cannot have changed, so they keep the outcome they were logged
+    with.
     """
     with paused_garbage_collection():
         return _retest(wordings, responder)

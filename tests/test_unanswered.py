@@ -18,7 +18,7 @@ from bot.answering import Responder
 from bot.cli import main
 from bot.question_log import QuestionLog
 from bot.reply import Candidate, Outcome, Reply
-from bot.storage import LoggedQuestion, LoggedWording, LogQuestion, Store, wordings_of
+from bot.storage import LoggedQuestion, LoggedWording, LogQuestion, Store
 from bot.unanswered import cluster_questions, retest
 
 KEY = b"test-key"
@@ -52,6 +52,15 @@ async def log_questions(path: Path, questions: list[tuple[str, int, float]]) -> 
                 corpus_version="v0",
             )
             assert await log.flush()
+
+
+def wordings_of(questions: list[LoggedQuestion]) -> list[LoggedWording]:
+    """The questions grouped as Store.logged_wordings groups them, in the order first asked."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for q in questions:
+        key = (q.question, q.outcome, q.corpus_version)
+        counts[key] = counts.get(key, 0) + 1
+    return [LoggedWording(*key, count) for key, count in counts.items()]
 
 
 async def read_questions(path: Path) -> list[LoggedQuestion]:
