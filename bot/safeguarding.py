@@ -19,6 +19,7 @@ _FUZZY_FROM_LENGTH = 5
 _FUZZY_CUTOFF = 84
 # A slip of the finger adds, drops or swaps a letter or two: a word whose stem is longer or
 # shorter than a trigger's by more than this is another word ("manchester" is not "machete").
+# Nor does it change the first letter, which people rarely get wrong ("leeds" is not "bleed").
 _FUZZY_LENGTH_GAP = 1
 # Words whose reading is remembered; past this many they are forgotten and read again.
 _READINGS_KEPT = 100_000
@@ -50,10 +51,16 @@ class SafeguardingDetector:
             if len(s) >= _FUZZY_FROM_LENGTH - 1
         )
         self._all_triggers = phrase_words | self._child_stems | self._harm_stems
-        # The triggers a stem of each length may be a slip for, in the order above.
+        # The triggers a stem may be a slip for, by its first letter and length, in the order
+        # above.
         lengths = {len(s) for s in self._trigger_stems}
         self._triggers_near = {
-            near: [s for s in self._trigger_stems if abs(len(s) - near) <= _FUZZY_LENGTH_GAP]
+            (first, near): [
+                s
+                for s in self._trigger_stems
+                if s[0] == first and abs(len(s) - near) <= _FUZZY_LENGTH_GAP
+            ]
+            for first in sorted({s[0] for s in self._trigger_stems})
             for near in range(
                 min(lengths, default=0) - _FUZZY_LENGTH_GAP,
                 max(lengths, default=-_FUZZY_LENGTH_GAP) + _FUZZY_LENGTH_GAP + 1,
@@ -68,7 +75,7 @@ class SafeguardingDetector:
         if found is None:
             word_stem = stem([word])[0]
             found = word_stem
-            near = self._triggers_near.get(len(word_stem))
+            near = self._triggers_near.get(_slip_key(word_stem))
             if near and self._may_be_a_slip(word, word_stem):
                 best = process.extractOne(
                     word_stem, near, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
@@ -100,15 +107,17 @@ class SafeguardingDetector:
                 if word not in self._readings
             }
         )
-        # Grouped by the stem's length, each group compared with the triggers near that length.
-        slips: dict[int, list[tuple[str, str]]] = {}
+        # Grouped by the stem's first letter and length, each group compared with the triggers
+        # near it.
+        slips: dict[tuple[str, int], list[tuple[str, str]]] = {}
         for word, word_stem in zip(words, stem(words), strict=True):
-            if self._triggers_near.get(len(word_stem)) and self._may_be_a_slip(word, word_stem):
-                slips.setdefault(len(word_stem), []).append((word, word_stem))
+            key = _slip_key(word_stem)
+            if self._triggers_near.get(key) and self._may_be_a_slip(word, word_stem):
+                slips.setdefault(key, []).append((word, word_stem))
             else:
                 self._remember(word, word_stem)
-        for length, group in slips.items():
-            near = self._triggers_near[length]
+        for key, group in slips.items():
+            near = self._triggers_near[key]
             for start in range(0, len(group), 1_000):
                 block = group[start : start + 1_000]
                 scores = process.cdist(
@@ -145,6 +154,11 @@ class SafeguardingDetector:
                 if tuple(stems[start : start + length]) in self._phrases:
                     return True
         return False
+
+
+def _slip_key(word_stem: str) -> tuple[str, int]:
+    """Where in `_triggers_near` the triggers a stem may be a slip for are."""
+    return word_stem[:1], len(word_stem)
 
 
 def _stems_of(words: Iterable[str]) -> set[str]:

@@ -52,6 +52,7 @@ CHILDREN_AT_RISK = {
     "exploitation": [
         "my son is being made to carry drugs for a gang",
         "i think my nephew is involved in county lines",
+        "a man at the school gates keeps talking to the year 6 girls",
         "my 15 year old comes home with expensive trainers and money and wont say where from",
     ],
     "online abuse": [
@@ -126,6 +127,10 @@ NOT_EMERGENCIES = [
     "my daughter is doing a school project on croydon ofsted",
     # A longer word is not a slip of the finger for a short trigger: "manchester", "machete".
     "we are moving from manchester with the kids, what is croydon rated",
+    # Nor is a place name whose first letter differs from a trigger's: "leeds", "bleed".
+    "moving down from leeds with my 2 kids, is croydon social care any good",
+    # Where parents meet, not a stranger waiting there.
+    "the mums at the school gates say croydon childrens services are a disaster, still true?",
 ]
 
 # Entries about reporting a concern: the emergency reply gives the same routes, so a question
