@@ -262,7 +262,10 @@ class Responder:
                 continue
             if entry.topic is not None:
                 seen_topics.add(entry.topic)
-                entry = self._version(entry, years, about_now, points)
+                version = self._version(entry, years, about_now, points)
+                if version is None:
+                    continue  # none of the topic's versions speaks of the year asked about
+                entry = version
             ranked.append(ScoredEntry(entry, round(points[index], 2)))
             answers += entry.id not in self._not_answers
             if answers > MAX_CANDIDATES:
@@ -271,17 +274,18 @@ class Responder:
 
     def _version(
         self, best: Entry, years: list[int], about_now: bool, scores: list[float]
-    ) -> Entry:
-        """The version of `best`'s topic that the question is about.
+    ) -> Entry | None:
+        """The version of `best`'s topic that the question is about; None if none can be.
 
-        A year named picks the version in force then; a word for the present ("still",
-        "latest") the newest. Otherwise the newest too, unless the question's own words clearly
-        fit an older one ("was Croydon rated inadequate?").
+        A year named picks the version in force then, and none if the year comes before them
+        all ("the grades for each judgement in 2019": the first are of 2020). A word for the
+        present ("still", "latest") picks the newest. Otherwise the newest too, unless the
+        question's own words clearly fit an older one ("was Croydon rated inadequate?").
         """
         versions = self._topics[best.topic or ""]
         if years:
             in_force = [v for v in versions if v.as_of and v.as_of.year <= years[0]]
-            return in_force[-1] if in_force else versions[0]
+            return in_force[-1] if in_force else None
         newest = versions[-1]
         if about_now:
             return newest

@@ -118,6 +118,30 @@ def test_a_year_between_versions_gets_the_one_in_force_then(responder: Responder
     assert responder.respond("u1", "what was the ofsted rating in 2019").entry_id == "rating-2017"
 
 
+def test_a_year_before_every_version_of_a_fact_never_gets_a_later_version() -> None:
+    # Grades for each judgement are known from 2020 on; in 2019 only the 2017 rating speaks.
+    grades_2020 = Entry(
+        id="judgement-grades-2020",
+        question="What grade did Croydon get for each judgement in 2020?",
+        alternatives=("croydon's grade for each judgement in 2020",),
+        answer="In 2020 each judgement was graded good, one requires improvement.",
+        topic="judgement-grades",
+        as_of=date(2020, 3, 16),
+    )
+    corpus = Corpus(
+        entries=(*ENTRIES, grades_2020),
+        synonyms=(),
+        safeguarding=SAFEGUARDING,
+        smalltalk=(),
+        messages=MESSAGES,
+    )
+    responder = Responder(corpus)
+
+    assert responder.respond("u1", "grade for each judgement in 2020").entry_id == grades_2020.id
+    reply = responder.respond("u1", "what grade did croydon get for each judgement in 2019")
+    assert grades_2020.id not in {c.entry_id for c in reply.candidates}
+
+
 def test_a_word_for_the_present_gets_the_newest_version_though_an_older_one_fits_better() -> None:
     inadequate = Entry(
         id="rating-2017",
