@@ -181,7 +181,11 @@ class Responder:
             return Reply(Outcome.UNANSWERED, messages.fallback, candidates=candidates)
         else:
             best = ranked[0]
-            runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+            # The next answer or elsewhere topic. Not the safeguarding examples: whether the
+            # message is a concern is settled above, so their likeness to a message that is
+            # not ("what is early help? my son's school mentioned it") is no rival meaning.
+            rivals = [s for s in ranked[1:] if s.entry.id != SAFEGUARDING_EXAMPLES]
+            runner_up = rivals[0].score if rivals else 0.0
             thresholds = self.thresholds
             confidence = self._confidence(best, scores.prepared)
             if thresholds.answers(confidence, best.score - runner_up):

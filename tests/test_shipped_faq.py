@@ -156,3 +156,12 @@ def test_a_word_many_entries_use_gets_choices_unless_a_year_makes_it_a_question(
     assert responder.respond("test", "rating??").outcome is Outcome.SUGGEST
     reply = responder.respond("test", "rating in 2020??")
     assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "rating-2020")
+
+
+def test_a_question_about_a_service_a_childs_teacher_mentioned_is_answered(
+    responder: Responder,
+) -> None:
+    # It reads a little like the safeguarding examples ("my son's teacher"), which it is not:
+    # they are no rival answer once the message is found not to be a concern.
+    reply = responder.respond("test", "my son's teacher told me about early help, what is it")
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "early-help")
