@@ -124,7 +124,7 @@ def left_out_wordings(corpus: Corpus, weights: Weights, thresholds: Thresholds) 
             figures.concerns += 1
             figures.concerns_escalated += reply.outcome is Outcome.SAFEGUARDING
         for text, scores in zip(concerns, responder.matcher.score_many(concerns), strict=True):
-            ranked = responder._rank_by_topic(text, scores.entry_scores)
+            ranked = responder._rank_by_topic(text, scores)
             figures.concerns_read += responder._reads_like_concern(ranked)
     return figures
 

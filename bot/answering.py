@@ -101,6 +101,14 @@ class Responder:
                 self._topics.setdefault(entry.topic, []).append(entry)
         for versions in self._topics.values():
             versions.sort(key=lambda entry: entry.as_of or date.min)
+        # Words staff wrote as a whole wording of an entry ("ilacs"): questions, not topics.
+        self._one_word_questions = frozenset(
+            word_stem
+            for entry in corpus.entries
+            for phrasing in entry.phrasings
+            if len(normalise(phrasing).split()) == 1
+            for word_stem in self.matcher.prepare(phrasing).stems
+        )
 
     @classmethod
     def from_directory(cls, directory: Path) -> Responder:
@@ -156,7 +164,7 @@ class Responder:
     def _reply(self, text: str, scores: QuestionScores) -> Reply:
         """The reply to `text`, given what the matcher made of it."""
         messages = self.corpus.messages
-        ranked = self._rank_by_topic(text, scores.entry_scores)
+        ranked = self._rank_by_topic(text, scores)
         answers = [s for s in ranked if s.entry.id not in self._not_answers]
         candidates = tuple(Candidate(s.entry.id, s.score) for s in answers[:MAX_CANDIDATES])
         if self._safeguarding.is_concern(text) or self._reads_like_concern(ranked):
@@ -225,11 +233,14 @@ class Responder:
     def _too_vague(self, text: str, prepared: Prepared) -> bool:
         """A single word that several answers use ("Ofsted") is a topic, not a question.
 
-        A year makes it one ("rating in 2020?"): it picks the version of a dated fact.
+        A year makes it one ("rating in 2020?"): it picks the version of a dated fact. So does
+        staff writing the word as a wording of an entry ("ilacs" under "What is ILACS?").
         """
+        stems = set(prepared.stems)
         return (
-            len(set(prepared.stems)) <= 1
+            len(stems) <= 1
             and not years_named(text)
+            and stems.isdisjoint(self._one_word_questions)
             and self.matcher.entries_with_every_word(prepared) >= MIN_ENTRIES_FOR_VAGUE
         )
 
@@ -246,15 +257,16 @@ class Responder:
             Outcome.ANSWER, entry.answer, entry=entry, links=entry.links, candidates=candidates
         )
 
-    def _rank_by_topic(self, text: str, entry_scores: np.ndarray) -> list[ScoredEntry]:
+    def _rank_by_topic(self, text: str, question: QuestionScores) -> list[ScoredEntry]:
         """Entries best first, each topic once, as the version the question points to.
 
         Versions of one fact ("the rating in 2017", "... in 2024") are one candidate, so a
         question about the rating is not "too close to call" between its own versions.
         """
         years = years_named(text)
-        about_now = asks_about_now(text)
-        scores = entry_scores * 100
+        # A single word ("rating?") says nothing of when: it is about now.
+        about_now = asks_about_now(text) or len(set(question.prepared.stems)) <= 1
+        scores = question.entry_scores * 100
         order = np.argsort(-scores, kind="stable").tolist()
         points = scores.tolist()  # Python floats: quicker to read one at a time
         ranked: list[ScoredEntry] = []

@@ -153,9 +153,21 @@ def test_no_answer_calls_the_service_inadequate_in_the_present_tense(
 def test_a_word_many_entries_use_gets_choices_unless_a_year_makes_it_a_question(
     responder: Responder,
 ) -> None:
-    assert responder.respond("test", "rating??").outcome is Outcome.SUGGEST
+    reply = responder.respond("test", "rating??")
+    assert reply.outcome is Outcome.SUGGEST
+    # A single word says nothing of when: the current rating is the first choice.
+    assert reply.choices[0].entry_id == "rating-2024"
     reply = responder.respond("test", "rating in 2020??")
     assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "rating-2020")
+
+
+def test_a_word_staff_wrote_as_an_entrys_whole_wording_is_that_entrys_question(
+    responder: Responder,
+) -> None:
+    # faq/ofsted.yaml lists "ilacs" alone under "What is ILACS?"; three other entries use it.
+    assert responder.matcher.entries_with_every_word(responder.matcher.prepare("ilacs")) >= 3
+    reply = responder.respond("test", "ILACS??")
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "what-is-ilacs")
 
 
 def test_a_question_about_a_service_a_childs_teacher_mentioned_is_answered(
