@@ -4,7 +4,8 @@ Signals per phrasing, each measured on the evaluation sets (benchmarks/README.md
 - embedding cosine (WordLlama): finds paraphrases that share no words;
 - idf-weighted word overlap on stems, both ways: how much of the question the phrasing covers
   and how much of the phrasing the question covers, so rare words ("Camden") count most;
-- rapidfuzz `token_sort_ratio` on the cleaned text: near-copies and word-order changes.
+- rapidfuzz `token_sort_ratio` on the cleaned text: near-copies and word-order changes; for a
+  long message, `token_set_ratio` too, the higher counting: a wording inside a story.
 They are fused as a weighted sum per phrasing. An entry's score, 0 to 100, blends its best
 phrasing's with the classifier's (bot/classifier.py), which learns from all the wordings of
 every entry at once. Everything that does not depend on the question is computed once, here.
@@ -43,6 +44,13 @@ STOP_WORDS = frozenset(
 
 # Phrasings given the (costly) fuzzy signal: the best this many on the other signals.
 FUZZY_SHORTLIST = 64
+# A message of this many words or more is longer than 99 in 100 of the Croydon FAQ's wordings
+# (7 words at the median): a question told inside a story ("we've just moved here with two
+# kids and a friend said ... is that still true?"). Its fuzzy signal is also rapidfuzz's
+# token_set_ratio, which scores a wording whose words the message holds as a near-copy, where
+# token_sort_ratio counts every word of the story against it. Shorter messages keep
+# token_sort_ratio alone: token_set_ratio gives "ofsted" 100 against any wording with "ofsted".
+LONG_MESSAGE_WORDS = 12
 # Questions scored together by `score_many`: enough to share the costly steps (one embedding
 # call, one fuzzy call), few enough that a batch's arrays stay small however many questions
 # there are: its signals (4 per phrasing, 8 bytes each) take at most BATCH_BYTES, 6 MB for
@@ -515,13 +523,7 @@ class Matcher:
             phrasing = np.concatenate(
                 [np.arange(self._entry_starts[k], ends[k]) for k in close.tolist()]
             )
-            sorted_questions = [_sorted_words(p.text) for p in prepared]
-            fuzzy = process.cpdist(
-                [sorted_questions[row] for row in question.tolist()],
-                self._sorted_phrasings[phrasing].tolist(),
-                scorer=fuzz.ratio,
-                workers=1,
-            )
+            fuzzy = self._fuzzy_pairs(prepared, question, phrasing)
             scores = partial[question, phrasing] + weights[3] * (fuzzy / 100.0)
             segments = np.concatenate([[0], np.cumsum(lengths)[:-1]])
             best = np.maximum(np.maximum.reduceat(scores, segments), 0.0)
@@ -552,16 +554,38 @@ class Matcher:
         return partial
 
     def _fuzzy(self, prepared: Sequence[Prepared], phrasings: np.ndarray) -> np.ndarray:
-        """rapidfuzz's token_sort_ratio (0 to 100) of each question with the phrasings in its row.
+        """The fuzzy signal (0 to 100) of each question with the phrasings in its row."""
+        question = np.repeat(np.arange(len(prepared)), phrasings.shape[1])
+        return self._fuzzy_pairs(prepared, question, phrasings.ravel()).reshape(phrasings.shape)
 
-        token_sort_ratio is `ratio` of the two texts with their words sorted, so the phrasings
-        are sorted once, at load, and the pairs of a whole batch go to rapidfuzz in one call.
+    def _fuzzy_pairs(
+        self, prepared: Sequence[Prepared], question: np.ndarray, phrasing: np.ndarray
+    ) -> np.ndarray:
+        """The fuzzy signal (0 to 100) of each pair of a question (row) and a phrasing.
+
+        rapidfuzz's token_sort_ratio, which is `ratio` of the two texts with their words
+        sorted, so the phrasings are sorted once, at load, and the pairs of a whole batch go to
+        rapidfuzz in one call. A long message's pairs also get token_set_ratio, the higher
+        counting (LONG_MESSAGE_WORDS).
         """
-        pairs = phrasings.shape[1]
-        questions = [text for p in prepared for text in [_sorted_words(p.text)] * pairs]
-        choices = self._sorted_phrasings[phrasings.ravel()].tolist()
-        scores = process.cpdist(questions, choices, scorer=fuzz.ratio, workers=1)
-        return scores.reshape(phrasings.shape)
+        sorted_questions = [_sorted_words(p.text) for p in prepared]
+        scores = process.cpdist(
+            [sorted_questions[row] for row in question.tolist()],
+            self._sorted_phrasings[phrasing].tolist(),
+            scorer=fuzz.ratio,
+            workers=1,
+        )
+        long = np.asarray([len(p.words) >= LONG_MESSAGE_WORDS for p in prepared], dtype=bool)
+        in_long = np.flatnonzero(long[question])
+        if len(in_long):
+            within = process.cpdist(
+                [prepared[row].text for row in question[in_long].tolist()],
+                [self._phrasing_texts[k] for k in phrasing[in_long].tolist()],
+                scorer=fuzz.token_set_ratio,
+                workers=1,
+            )
+            scores[in_long] = np.maximum(scores[in_long], within)
+        return scores
 
     def _classifier_scores(
         self, prepared: Sequence[Prepared], vectors: np.ndarray

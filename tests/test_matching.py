@@ -8,7 +8,7 @@ from rapidfuzz import fuzz
 
 from bot.classifier import WordingClassifier, word_features
 from bot.corpus import Entry, Synonym
-from bot.matching import Matcher
+from bot.matching import LONG_MESSAGE_WORDS, Matcher
 from bot.text import Vocabulary, normalise, years_named
 
 ENTRIES = (
@@ -175,3 +175,23 @@ def test_the_fuzzy_signal_is_rapidfuzz_token_sort_ratio(matcher: Matcher, questi
         for phrasing in phrasings
     ]
     assert matcher.signals(question)[3].tolist() == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_long_message_also_gets_token_set_ratio_the_higher_counting(matcher: Matcher) -> None:
+    # A question told inside a story: token_sort_ratio counts every word of the story
+    # against a wording; token_set_ratio sees the wording's words all there.
+    question = (
+        "my neighbour and i were chatting over the fence this morning and she asked me "
+        "how much was invested in childrens services"
+    )
+    prepared = matcher.prepare(question)
+    assert len(prepared.words) >= LONG_MESSAGE_WORDS
+    phrasings = [
+        matcher.prepare(phrasing).text for entry in ENTRIES for phrasing in entry.phrasings
+    ]
+    expected = [
+        max(fuzz.token_sort_ratio(prepared.text, p), fuzz.token_set_ratio(prepared.text, p)) / 100
+        for p in phrasings
+    ]
+    assert matcher.signals(question)[3].tolist() == pytest.approx(expected, abs=1e-6)
+    assert max(expected) > max(fuzz.token_sort_ratio(prepared.text, p) for p in phrasings) / 100

@@ -177,3 +177,13 @@ def test_a_question_about_a_service_a_childs_teacher_mentioned_is_answered(
     # they are no rival answer once the message is found not to be a concern.
     reply = responder.respond("test", "my son's teacher told me about early help, what is it")
     assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "early-help")
+
+
+def test_a_question_told_inside_a_long_story_is_answered(responder: Responder) -> None:
+    reply = responder.respond(
+        "test",
+        "my partner and i are thinking about moving to south croydon next year and someone at "
+        "work told us the childrens services were awful, are croydon's children's services "
+        "any good now",
+    )
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "rating-2024")
