@@ -15,7 +15,7 @@ from bot.matching import Matcher, Prepared, QuestionScores, ScoredEntry
 from bot.reply import Candidate, Choice, Outcome, Reply
 from bot.safeguarding import SafeguardingDetector
 from bot.smalltalk import SmalltalkReplies
-from bot.text import asks_about_now, normalise, years_named
+from bot.text import TimeAsked, asks_about_now, normalise, time_asked, years_named
 
 # Longer than any real question; past this the resident is asked to shorten it (after the
 # safeguarding check, which reads everything).
@@ -263,7 +263,7 @@ class Responder:
         Versions of one fact ("the rating in 2017", "... in 2024") are one candidate, so a
         question about the rating is not "too close to call" between its own versions.
         """
-        years = years_named(text)
+        asked = time_asked(text)
         # A single word ("rating?") says nothing of when: it is about now.
         about_now = asks_about_now(text) or len(set(question.prepared.stems)) <= 1
         scores = question.entry_scores * 100
@@ -278,7 +278,7 @@ class Responder:
                 continue
             if entry.topic is not None:
                 seen_topics.add(entry.topic)
-                version = self._version(entry, years, about_now, points)
+                version = self._version(entry, asked, about_now, points)
                 if version is None:
                     continue  # none of the topic's versions speaks of the year asked about
                 entry = version
@@ -289,18 +289,20 @@ class Responder:
         return ranked
 
     def _version(
-        self, best: Entry, years: list[int], about_now: bool, scores: list[float]
+        self, best: Entry, asked: TimeAsked | None, about_now: bool, scores: list[float]
     ) -> Entry | None:
         """The version of `best`'s topic that the question is about; None if none can be.
 
-        A year named picks the version in force then, and none if the year comes before them
-        all ("the grades for each judgement in 2019": the first are of 2020). A word for the
-        present ("still", "latest") picks the newest. Otherwise the newest too, unless the
-        question's own words clearly fit an older one ("was Croydon rated inadequate?").
+        A year named picks the version in force then ("before 2024": the year before), and
+        none if the year comes before them all ("the grades for each judgement in 2019": the
+        first are of 2020). A word for the present ("still", "latest") picks the newest.
+        Otherwise the newest too, unless the question's own words clearly fit an older one
+        ("was Croydon rated inadequate?").
         """
         versions = self._topics[best.topic or ""]
-        if years:
-            in_force = [v for v in versions if v.as_of and v.as_of.year <= years[0]]
+        if asked is not None:
+            year = asked.year - 1 if asked.relation == "before" else asked.year
+            in_force = [v for v in versions if v.as_of and v.as_of.year <= year]
             return in_force[-1] if in_force else None
         newest = versions[-1]
         if about_now:

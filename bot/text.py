@@ -7,6 +7,8 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import Stemmer
 
@@ -81,6 +83,30 @@ def years_named(text: str) -> list[int]:
     if "19" not in text and "20" not in text:
         return []  # most messages: no year can start anywhere
     return [int(year) for year in _YEAR.findall(text)]
+
+
+# "rated before 2024", "before the 2024 inspection": the time asked about is just before the
+# year. Not "after": "rated after the 2020 re-inspection" asks for that inspection's rating.
+_BEFORE_YEAR = re.compile(r"\b(?:before|prior to) (?:the )?(?:19[5-9]\d|20\d\d)\b")
+
+
+@dataclass(frozen=True)
+class TimeAsked:
+    """The first year a message names, and whether it asks about then or before."""
+
+    year: int
+    relation: Literal["in", "before"] = "in"
+
+
+def time_asked(text: str) -> TimeAsked | None:
+    """"rating in 2017" -> 2017; "rated before the 2024 inspection" -> before 2024; else None."""
+    years = years_named(text)
+    if not years:
+        return None
+    found = _BEFORE_YEAR.search(normalise(text))
+    if found is not None and found.group().endswith(str(years[0])):
+        return TimeAsked(years[0], "before")
+    return TimeAsked(years[0])
 
 
 # Words that ask about the present: with no year named, the newest version of a fact answers.

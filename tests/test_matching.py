@@ -9,7 +9,7 @@ from rapidfuzz import fuzz
 from bot.classifier import WordingClassifier, word_features
 from bot.corpus import Entry, Synonym
 from bot.matching import LONG_MESSAGE_WORDS, Matcher
-from bot.text import Vocabulary, normalise, years_named
+from bot.text import TimeAsked, Vocabulary, normalise, time_asked, years_named
 
 ENTRIES = (
     Entry(
@@ -58,6 +58,14 @@ def test_normalise_of_a_huge_message_is_cut_short() -> None:
 def test_years_are_found_only_as_whole_four_digit_years() -> None:
     assert years_named("rating in 2017, or 2020?") == [2017, 2020]
     assert years_named("call 020 8255 2888 or 12017") == []
+
+
+def test_the_time_asked_about_is_the_first_year_and_whether_before_it() -> None:
+    assert time_asked("rating in 2017, or 2020?") == TimeAsked(2017, "in")
+    assert time_asked("Rated BEFORE the 2024 inspection?") == TimeAsked(2024, "before")
+    assert time_asked("what happened after 2017") == TimeAsked(2017, "in")
+    assert time_asked("in 2017, before 2020") == TimeAsked(2017, "in")
+    assert time_asked("what is croydon rated") is None
 
 
 def test_synonyms_replace_the_longest_phrase_first() -> None:

@@ -118,6 +118,21 @@ def test_a_year_between_versions_gets_the_one_in_force_then(responder: Responder
     assert responder.respond("u1", "what was the ofsted rating in 2019").entry_id == "rating-2017"
 
 
+@pytest.mark.parametrize(
+    ("message", "version"),
+    [
+        ("what were they rated before the 2024 inspection", "rating-2020"),
+        ("ofsted rating before 2020", "rating-2017"),
+        # "After" an inspection is its outcome: the rating it gave.
+        ("what was the ofsted rating after the 2017 inspection", "rating-2017"),
+    ],
+)
+def test_before_a_year_gets_the_version_in_force_then(
+    responder: Responder, message: str, version: str
+) -> None:
+    assert responder.respond("u1", message).candidates[0].entry_id == version
+
+
 def test_a_year_before_every_version_of_a_fact_never_gets_a_later_version() -> None:
     # Grades for each judgement are known from 2020 on; in 2019 only the 2017 rating speaks.
     grades_2020 = Entry(
