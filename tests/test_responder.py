@@ -186,6 +186,35 @@ def test_a_word_for_the_present_gets_the_newest_version_though_an_older_one_fits
         assert responder.respond("u1", message).entry_id == "rating-2024", message
 
 
+def test_a_single_word_asks_about_now_though_an_older_version_fits_it_better() -> None:
+    older = Entry(
+        id="rating-2017",
+        question="Rating 2017",
+        alternatives=("rating",),
+        answer="In 2017 Ofsted judged the service inadequate.",
+        topic="ofsted-rating",
+        as_of=date(2017, 9, 1),
+    )
+    newest = Entry(
+        id="rating-2024",
+        question="What is Croydon's Ofsted rating after its inspection in October 2024?",
+        answer="In 2024 Ofsted judged the service good.",
+        topic="ofsted-rating",
+        as_of=date(2024, 12, 3),
+    )
+    corpus = Corpus(
+        entries=(*ENTRIES[:4], older, newest),
+        synonyms=(),
+        safeguarding=SAFEGUARDING,
+        smalltalk=(),
+        messages=MESSAGES,
+    )
+    responder = Responder(corpus)
+
+    assert responder.respond("u1", "rating?").candidates[0].entry_id == "rating-2024"
+    assert responder.respond("u1", "rating 2017").candidates[0].entry_id == "rating-2017"
+
+
 @pytest.mark.parametrize(
     ("message", "about_now"),
     [
