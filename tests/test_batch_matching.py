@@ -111,8 +111,11 @@ def questions() -> list[str]:
 
 
 def test_there_are_a_few_hundred_varied_questions_to_compare(questions: list[str]):
-    assert len(questions) >= 500
-    assert len(set(questions)) >= 0.95 * len(questions)
+    # Counted first, so a failure shows numbers, never the held-out questions. Independently
+    # written sets repeat some questions ("whats croydons ofsted rating now"): what counts is
+    # how many different ones there are.
+    distinct = len(set(questions))
+    assert distinct >= 500
 
 
 def test_the_shipped_faq_gives_every_question_the_same_reply_in_a_batch(
