@@ -215,6 +215,38 @@ def test_a_single_word_asks_about_now_though_an_older_version_fits_it_better() -
     assert responder.respond("u1", "rating 2017").candidates[0].entry_id == "rating-2017"
 
 
+def test_a_why_question_is_for_an_entry_that_gives_reasons() -> None:
+    findings = Entry(
+        id="findings-2017",
+        question="What did Ofsted find in 2017?",
+        alternatives=("why was croydon judged inadequate", "what went wrong in 2017"),
+        answer="Ofsted found children were left at risk for too long.",
+        topic="inspection-findings",
+        as_of=date(2017, 9, 1),
+    )
+    rating = Entry(
+        id="rating-2017",
+        question="What rating did Croydon get from Ofsted in 2017?",
+        alternatives=("did croydon fail ofsted in 2017",),
+        answer="In 2017 Ofsted judged the service inadequate.",
+        topic="ofsted-rating",
+        as_of=date(2017, 9, 1),
+    )
+    corpus = Corpus(
+        entries=(*ENTRIES[:4], findings, rating),
+        synonyms=(Synonym("inadequate", ("fail", "failed")),),
+        safeguarding=SAFEGUARDING,
+        smalltalk=(),
+        messages=MESSAGES,
+    )
+    responder = Responder(corpus)
+
+    assert responder.respond("u1", "did croydon fail ofsted in 2017").entry_id == "rating-2017"
+    reply = responder.respond("u1", "why did croydon fail ofsted in 2017")
+    assert reply.candidates[0].entry_id == "findings-2017"
+    assert reply.entry_id != "rating-2017"
+
+
 @pytest.mark.parametrize(
     ("message", "about_now"),
     [
