@@ -53,6 +53,7 @@ CHILDREN_AT_RISK = {
         "my son is being made to carry drugs for a gang",
         "i think my nephew is involved in county lines",
         "a man at the school gates keeps talking to the year 6 girls",
+        "they are using young lads to run stuff for them on our estate",
         "my 15 year old comes home with expensive trainers and money and wont say where from",
     ],
     "online abuse": [
@@ -129,6 +130,8 @@ NOT_EMERGENCIES = [
     "we are moving from manchester with the kids, what is croydon rated",
     # Nor is a place name whose first letter differs from a trigger's: "leeds", "bleed".
     "moving down from leeds with my 2 kids, is croydon social care any good",
+    # "Dealing" is a concern only with children doing it.
+    "how is the council dealing with the problems in childrens services",
     # Where parents meet, not a stranger waiting there.
     "the mums at the school gates say croydon childrens services are a disaster, still true?",
 ]
