@@ -105,6 +105,8 @@ CHILDREN_AT_RISK = {
         "how to tell social services about a family",
         "how do i report a family to social services",
         "can i report a child anonymously",
+        "whats the emergency duty team number",
+        "i need to ring the edt tonight",
     ],
 }
 
@@ -130,6 +132,8 @@ NOT_EMERGENCIES = [
     "we are moving from manchester with the kids, what is croydon rated",
     # Nor is a place name whose first letter differs from a trigger's: "leeds", "bleed".
     "moving down from leeds with my 2 kids, is croydon social care any good",
+    # Asking what a contact route is, not for its number: its FAQ entry has the numbers.
+    "my letter from the council mentions the emergency duty team, who are they",
     # "Dealing" is a concern only with children doing it.
     "how is the council dealing with the problems in childrens services",
     # Where parents meet, not a stranger waiting there.

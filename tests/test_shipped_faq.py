@@ -190,3 +190,12 @@ def test_a_question_told_inside_a_long_story_is_answered(responder: Responder) -
         "any good now",
     )
     assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "rating-2024")
+
+
+def test_asking_what_the_emergency_duty_team_is_gets_its_answer_with_every_number(
+    responder: Responder,
+) -> None:
+    reply = responder.respond("test", "what does the emergency duty team do, is it the police")
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "emergency-duty-team")
+    for number in (EMERGENCY, SINGLE_POINT_OF_CONTACT, EMERGENCY_DUTY_TEAM):
+        assert number in reply.text
