@@ -17,14 +17,13 @@ from bot.evaluation import Case, load_cases  # noqa: E402
 CROYDON_FAQ = ROOT / "faq"
 CROYDON_TUNE = ROOT / "benchmarks" / "croydon" / "cases-tune.yaml"
 CROYDON_HELDOUT = ROOT / "benchmarks" / "croydon" / "cases-heldout.yaml"
-# Written blind on 2026-11-23, after the first held-out set had been looked at in aggregate.
-CROYDON_HELDOUT_2 = ROOT / "benchmarks" / "croydon" / "cases-heldout-2.yaml"
-# Written blind on 2026-11-23, when set 2's figures had been printed twice.
-CROYDON_HELDOUT_3 = ROOT / "benchmarks" / "croydon" / "cases-heldout-3.yaml"
-# Written blind on 2026-11-23, when set 3's misses were about to be read.
-CROYDON_HELDOUT_4 = ROOT / "benchmarks" / "croydon" / "cases-heldout-4.yaml"
-# Written blind on 2026-11-23, when set 4 had been run and one more change was tried.
-CROYDON_HELDOUT_5 = ROOT / "benchmarks" / "croydon" / "cases-heldout-5.yaml"
+# Held-out sets 2 and up, in the order they were written (each blind, by a helper who saw only
+# the entries' questions and answers; benchmarks/README.md says when each was first run and
+# which have been read since).
+CROYDON_HELDOUT_SETS = sorted(
+    (ROOT / "benchmarks" / "croydon").glob("cases-heldout-*.yaml"),
+    key=lambda path: int(path.stem.rsplit("-", 1)[1]),
+)
 STACKFAQ = ROOT.parent / "shared" / "benchmarks" / "stackfaq"
 
 
@@ -50,4 +49,11 @@ def stackfaq(split: str) -> RetrievalSet:
     return RetrievalSet(f"StackFAQ {split}", entries, cases)
 
 
-__all__ = ["CROYDON_FAQ", "CROYDON_HELDOUT", "CROYDON_TUNE", "Location", "stackfaq"]
+__all__ = [
+    "CROYDON_FAQ",
+    "CROYDON_HELDOUT",
+    "CROYDON_HELDOUT_SETS",
+    "CROYDON_TUNE",
+    "Location",
+    "stackfaq",
+]

@@ -25,10 +25,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from datasets import (  # noqa: E402
     CROYDON_FAQ,
     CROYDON_HELDOUT,
-    CROYDON_HELDOUT_2,
-    CROYDON_HELDOUT_3,
-    CROYDON_HELDOUT_4,
-    CROYDON_HELDOUT_5,
+    CROYDON_HELDOUT_SETS,
     CROYDON_TUNE,
     RetrievalSet,
     stackfaq,
@@ -207,10 +204,9 @@ def main() -> None:
     )
     report_croydon(responder, "tuning set", load_cases(CROYDON_TUNE))  # type: ignore[arg-type]
     report_croydon(responder, "held-out set", load_cases(CROYDON_HELDOUT))  # type: ignore[arg-type]
-    report_croydon(responder, "held-out set 2", load_cases(CROYDON_HELDOUT_2))  # type: ignore[arg-type]
-    report_croydon(responder, "held-out set 3", load_cases(CROYDON_HELDOUT_3))  # type: ignore[arg-type]
-    report_croydon(responder, "held-out set 4", load_cases(CROYDON_HELDOUT_4))  # type: ignore[arg-type]
-    report_croydon(responder, "held-out set 5", load_cases(CROYDON_HELDOUT_5))  # type: ignore[arg-type]
+    for path in CROYDON_HELDOUT_SETS:
+        number = path.stem.rsplit("-", 1)[1]
+        report_croydon(responder, f"held-out set {number}", load_cases(path))  # type: ignore[arg-type]
     report_large_corpora(arguments.quick)
 
 

@@ -18,20 +18,19 @@ from bot.reply import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_FAQ = ROOT / "faq"
+CASES = ROOT / "benchmarks" / "croydon"
+# The tuning set, held-out set 1, then sets 2 and up in the order they were written.
 RESIDENT_CASES = [
-    ROOT / "benchmarks" / "croydon" / "cases-tune.yaml",
-    ROOT / "benchmarks" / "croydon" / "cases-heldout.yaml",
-    ROOT / "benchmarks" / "croydon" / "cases-heldout-2.yaml",
-    ROOT / "benchmarks" / "croydon" / "cases-heldout-3.yaml",
-    ROOT / "benchmarks" / "croydon" / "cases-heldout-4.yaml",
-    ROOT / "benchmarks" / "croydon" / "cases-heldout-5.yaml",
+    CASES / "cases-tune.yaml",
+    CASES / "cases-heldout.yaml",
+    *sorted(CASES.glob("cases-heldout-*.yaml"), key=lambda path: int(path.stem.split("-")[-1])),
 ]
 
-# Measured on the six sets together (0.889, 0.016, 0.968; see benchmarks/README.md), with a
-# little room so that one reworded alternative doesn't fail CI while a real regression does.
-MIN_ANSWER_ACCURACY = 0.87
+# Measured on the fourteen sets together (0.917, 0.009, 0.981; see benchmarks/README.md), with
+# a little room so that one reworded alternative doesn't fail CI while a real regression does.
+MIN_ANSWER_ACCURACY = 0.90
 MAX_WRONG_ANSWER_RATE = 0.02
-MIN_OUT_OF_SCOPE_REJECTION = 0.95
+MIN_OUT_OF_SCOPE_REJECTION = 0.96
 
 # The verified numbers of shared/content/safeguarding.md.
 EMERGENCY = "999"
