@@ -60,7 +60,7 @@ class Thresholds:
     # runner-up by `lead`. Unfamiliar words ("adopt", "foster", "parking") are the mark of a
     # question about something else that happens to share "Croydon" and "children".
     answer: float = 50.0
-    lead: float = 6.0
+    lead: float = 5.0
     unfamiliar_penalty: float = 0.1
     # Or, far ahead of every other entry, at a lower score: a resident's words around the
     # question ("my health visitor mentioned it") lower the score but not the lead.
