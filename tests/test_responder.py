@@ -77,6 +77,19 @@ ENTRIES = (
 )
 
 
+def responder_over(entries: tuple[Entry, ...], synonyms: tuple[Synonym, ...] = ()) -> Responder:
+    """A responder over these entries alone, with this file's messages and safeguarding rules."""
+    return Responder(
+        Corpus(
+            entries=entries,
+            synonyms=synonyms,
+            safeguarding=SAFEGUARDING,
+            smalltalk=(),
+            messages=MESSAGES,
+        )
+    )
+
+
 @pytest.fixture(scope="module")
 def responder() -> Responder:
     corpus = Corpus(
@@ -143,14 +156,7 @@ def test_a_year_before_every_version_of_a_fact_never_gets_a_later_version() -> N
         topic="judgement-grades",
         as_of=date(2020, 3, 16),
     )
-    corpus = Corpus(
-        entries=(*ENTRIES, grades_2020),
-        synonyms=(),
-        safeguarding=SAFEGUARDING,
-        smalltalk=(),
-        messages=MESSAGES,
-    )
-    responder = Responder(corpus)
+    responder = responder_over((*ENTRIES, grades_2020))
 
     assert responder.respond("u1", "grade for each judgement in 2020").entry_id == grades_2020.id
     reply = responder.respond("u1", "what grade did croydon get for each judgement in 2019")
@@ -166,14 +172,7 @@ def test_a_word_for_the_present_gets_the_newest_version_though_an_older_one_fits
         topic="ofsted-rating",
         as_of=date(2017, 9, 1),
     )
-    corpus = Corpus(
-        entries=(*ENTRIES[:4], inadequate, version("rating-2024", 2024, "good")),
-        synonyms=(),
-        safeguarding=SAFEGUARDING,
-        smalltalk=(),
-        messages=MESSAGES,
-    )
-    responder = Responder(corpus)
+    responder = responder_over((*ENTRIES[:4], inadequate, version("rating-2024", 2024, "good")))
 
     assert responder.respond("u1", "was croydon rated inadequate").entry_id == "rating-2017"
     for message in (
@@ -202,14 +201,7 @@ def test_a_single_word_asks_about_now_though_an_older_version_fits_it_better() -
         topic="ofsted-rating",
         as_of=date(2024, 12, 3),
     )
-    corpus = Corpus(
-        entries=(*ENTRIES[:4], older, newest),
-        synonyms=(),
-        safeguarding=SAFEGUARDING,
-        smalltalk=(),
-        messages=MESSAGES,
-    )
-    responder = Responder(corpus)
+    responder = responder_over((*ENTRIES[:4], older, newest))
 
     assert responder.respond("u1", "rating?").candidates[0].entry_id == "rating-2024"
     assert responder.respond("u1", "rating 2017").candidates[0].entry_id == "rating-2017"
@@ -232,14 +224,8 @@ def test_a_why_question_is_for_an_entry_that_gives_reasons() -> None:
         topic="ofsted-rating",
         as_of=date(2017, 9, 1),
     )
-    corpus = Corpus(
-        entries=(*ENTRIES[:4], findings, rating),
-        synonyms=(Synonym("inadequate", ("fail", "failed")),),
-        safeguarding=SAFEGUARDING,
-        smalltalk=(),
-        messages=MESSAGES,
-    )
-    responder = Responder(corpus)
+    failing = Synonym("inadequate", ("fail", "failed"))
+    responder = responder_over((*ENTRIES[:4], findings, rating), synonyms=(failing,))
 
     assert responder.respond("u1", "did croydon fail ofsted in 2017").entry_id == "rating-2017"
     reply = responder.respond("u1", "why did croydon fail ofsted in 2017")
