@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/heldout_figures.py 12 13       # sets 12 and 13
     .venv/bin/python benchmarks/heldout_figures.py 12 --faq DIR
+    .venv/bin/python benchmarks/heldout_figures.py 14 15       # never run yet: croydon/unrun/
 
 `faqbot eval` lists the misses, which is what staff want and what a blind set must not show
 the people tuning the matcher. This prints the figures twice: on every case, and on the
@@ -24,6 +25,7 @@ from datasets import (  # noqa: E402
     CROYDON_HELDOUT,
     CROYDON_HELDOUT_SETS,
     CROYDON_TUNE,
+    CROYDON_UNRUN_SETS,
 )
 
 from bot.answering import Responder  # noqa: E402
@@ -64,10 +66,12 @@ def main() -> None:
     parser.add_argument("--faq", type=Path, default=CROYDON_FAQ, help="the FAQ folder")
     arguments = parser.parse_args()
     responder = Responder.from_directory(arguments.faq)
-    paths = {int(p.stem.rsplit("-", 1)[1]): p for p in CROYDON_HELDOUT_SETS}
+    paths = {
+        int(p.stem.rsplit("-", 1)[1]): p for p in (*CROYDON_HELDOUT_SETS, *CROYDON_UNRUN_SETS)
+    }
     for number in arguments.sets:
         if number not in paths:
-            parser.error(f"there is no benchmarks/croydon/cases-heldout-{number}.yaml")
+            parser.error(f"there is no held-out set {number} in benchmarks/croydon/")
         cases = load_cases(paths[number])
         print(f"Held-out set {number}:")
         print(line("all", evaluate(responder, cases)[0]))
