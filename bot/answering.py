@@ -182,8 +182,7 @@ class Responder:
         """The reply to `text`, given what the matcher made of it."""
         messages = self.corpus.messages
         ranked = self._rank_by_topic(text, scores)
-        answers = [s for s in ranked if s.entry.id not in self._not_answers]
-        candidates = tuple(Candidate(s.entry.id, s.score) for s in answers[:MAX_CANDIDATES])
+        answers, candidates = self._answers_among(ranked)
         if self._safeguarding.is_concern(text) or self._reads_like_concern(ranked):
             return Reply(
                 Outcome.SAFEGUARDING, self.corpus.safeguarding.reply, candidates=candidates
@@ -200,8 +199,7 @@ class Responder:
             # Ranked again for the answer, once the message is known not to be a concern.
             penalised = np.maximum(scores.entry_scores - self._why_penalty, 0.0)
             ranked = self._rank_by_topic(text, replace(scores, entry_scores=penalised))
-            answers = [s for s in ranked if s.entry.id not in self._not_answers]
-            candidates = tuple(Candidate(s.entry.id, s.score) for s in answers[:MAX_CANDIDATES])
+            answers, candidates = self._answers_among(ranked)
         if not answers:
             return Reply(Outcome.UNANSWERED, messages.fallback, candidates=candidates)
         if self._too_vague(text, scores.prepared):
@@ -233,6 +231,13 @@ class Responder:
         return Reply(
             Outcome.SUGGEST, messages.suggest_intro, choices=choices, candidates=candidates
         )
+
+    def _answers_among(
+        self, ranked: list[ScoredEntry]
+    ) -> tuple[list[ScoredEntry], tuple[Candidate, ...]]:
+        """The entries of `ranked` that are answers, and the best of them as candidates."""
+        answers = [s for s in ranked if s.entry.id not in self._not_answers]
+        return answers, tuple(Candidate(s.entry.id, s.score) for s in answers[:MAX_CANDIDATES])
 
     def _reads_like_concern(self, ranked: list[ScoredEntry]) -> bool:
         """The message reads like the safeguarding examples, or like a way to report a concern."""
