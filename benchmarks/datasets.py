@@ -17,19 +17,26 @@ from bot.evaluation import Case, load_cases  # noqa: E402
 CROYDON_FAQ = ROOT / "faq"
 CROYDON_TUNE = ROOT / "benchmarks" / "croydon" / "cases-tune.yaml"
 CROYDON_HELDOUT = ROOT / "benchmarks" / "croydon" / "cases-heldout.yaml"
+
+
+def set_number(path: Path) -> int:
+    """A held-out set's number, from its file name: cases-heldout-12.yaml -> 12."""
+    return int(path.stem.rsplit("-", 1)[1])
+
+
 # Held-out sets 2 and up, in the order they were written (each blind, by a helper who saw only
 # the entries' questions and answers; benchmarks/README.md says when each was first run and
 # which have been read since).
 CROYDON_HELDOUT_SETS = sorted(
     (ROOT / "benchmarks" / "croydon").glob("cases-heldout-*.yaml"),
-    key=lambda path: int(path.stem.rsplit("-", 1)[1]),
+    key=set_number,
 )
 # Written blind and never run. Nothing else reads this folder (not the tests, not the other
 # scripts): run a set first with heldout_figures.py, which prints figures only, then move it up
 # into benchmarks/croydon/ with the others.
 CROYDON_UNRUN_SETS = sorted(
     (ROOT / "benchmarks" / "croydon" / "unrun").glob("cases-heldout-*.yaml"),
-    key=lambda path: int(path.stem.rsplit("-", 1)[1]),
+    key=set_number,
 )
 STACKFAQ = ROOT.parent / "shared" / "benchmarks" / "stackfaq"
 
@@ -63,5 +70,6 @@ __all__ = [
     "CROYDON_UNRUN_SETS",
     "CROYDON_TUNE",
     "Location",
+    "set_number",
     "stackfaq",
 ]

@@ -26,6 +26,7 @@ from datasets import (  # noqa: E402
     CROYDON_HELDOUT_SETS,
     CROYDON_TUNE,
     CROYDON_UNRUN_SETS,
+    set_number,
 )
 
 from bot.answering import Responder  # noqa: E402
@@ -38,7 +39,7 @@ def earlier_sets(number: int) -> list[Path]:
     return [
         CROYDON_TUNE,
         CROYDON_HELDOUT,
-        *(p for p in CROYDON_HELDOUT_SETS if int(p.stem.rsplit("-", 1)[1]) < number),
+        *(p for p in CROYDON_HELDOUT_SETS if set_number(p) < number),
     ]
 
 
@@ -66,9 +67,7 @@ def main() -> None:
     parser.add_argument("--faq", type=Path, default=CROYDON_FAQ, help="the FAQ folder")
     arguments = parser.parse_args()
     responder = Responder.from_directory(arguments.faq)
-    paths = {
-        int(p.stem.rsplit("-", 1)[1]): p for p in (*CROYDON_HELDOUT_SETS, *CROYDON_UNRUN_SETS)
-    }
+    paths = {set_number(p): p for p in (*CROYDON_HELDOUT_SETS, *CROYDON_UNRUN_SETS)}
     for number in arguments.sets:
         if number not in paths:
             parser.error(f"there is no held-out set {number} in benchmarks/croydon/")

@@ -28,6 +28,7 @@ from datasets import (  # noqa: E402
     CROYDON_HELDOUT_SETS,
     CROYDON_TUNE,
     RetrievalSet,
+    set_number,
     stackfaq,
 )
 from rapidfuzz import process, utils  # noqa: E402
@@ -205,8 +206,7 @@ def main() -> None:
     report_croydon(responder, "tuning set", load_cases(CROYDON_TUNE))  # type: ignore[arg-type]
     report_croydon(responder, "held-out set", load_cases(CROYDON_HELDOUT))  # type: ignore[arg-type]
     for path in CROYDON_HELDOUT_SETS:
-        number = path.stem.rsplit("-", 1)[1]
-        report_croydon(responder, f"held-out set {number}", load_cases(path))  # type: ignore[arg-type]
+        report_croydon(responder, f"held-out set {set_number(path)}", load_cases(path))  # type: ignore[arg-type]
     report_large_corpora(arguments.quick)
 
 
