@@ -354,13 +354,13 @@ def learned_non_answers(corpus: Corpus) -> tuple[Entry, ...]:
     learned = [
         Entry(
             id=f"{ELSEWHERE}{topic.id}",
-            question=topic.examples[0],
+            question=topic.learned[0],
             answer="",
-            alternatives=topic.examples[1:],
+            alternatives=topic.learned[1:],
         )
         for topic in corpus.elsewhere
     ]
-    examples = corpus.safeguarding.examples
+    examples = corpus.safeguarding.learned
     if examples:
         learned.append(
             Entry(

@@ -5,9 +5,13 @@ Nothing here reads files: `bot.loader` turns the YAML under `faq/` into a `Corpu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+
+# The id that files residents' messages under the emergency reply ("asked:" sections).
+ASKED_SAFEGUARDING = "safeguarding"
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,14 @@ class Entry:
     topic: str | None = None
     as_of: date | None = None
     location: Location | None = field(default=None, compare=False)
+    # Residents' questions that staff filed under this entry ("asked:" sections): learnt
+    # like alternatives, but kept apart, as residents' words are not the FAQ's own.
+    asked: tuple[str, ...] = ()
 
     @property
     def phrasings(self) -> tuple[str, ...]:
-        """The question and every alternative: all the ways a resident may ask for this entry."""
-        return (self.question, *self.alternatives)
+        """Every way a resident may ask for this entry: question, alternatives, asked questions."""
+        return (self.question, *self.alternatives, *self.asked)
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,12 @@ class SafeguardingRules:
     # a message worded unlike any phrase ("the baby upstairs never stops screaming") still
     # gets the emergency reply when it reads like these.
     examples: tuple[str, ...] = ()
+    # Residents' messages filed under "safeguarding" in an "asked:" section, learnt the same way.
+    asked: tuple[str, ...] = ()
+
+    @property
+    def learned(self) -> tuple[str, ...]:
+        return (*self.examples, *self.asked)
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,12 @@ class ElsewhereTopic:
     id: str
     examples: tuple[str, ...]
     location: Location | None = field(default=None, compare=False)
+    # Residents' questions filed under this topic in an "asked:" section, learnt the same way.
+    asked: tuple[str, ...] = ()
+
+    @property
+    def learned(self) -> tuple[str, ...]:
+        return (*self.examples, *self.asked)
 
 
 @dataclass(frozen=True)
@@ -150,3 +169,53 @@ class Corpus:
             if entry.id == entry_id:
                 return entry
         return None
+
+    def newest_versions(self) -> dict[str, Entry]:
+        """Each topic's newest version: the one that answers "now"."""
+        newest: dict[str, Entry] = {}
+        for entry in self.entries:
+            if entry.topic is not None:
+                held = newest.get(entry.topic)
+                if held is None or (entry.as_of or date.min) > (held.as_of or date.min):
+                    newest[entry.topic] = entry
+        return newest
+
+    def with_asked(self, asked: Mapping[str, Sequence[str]]) -> Corpus:
+        """This content with residents' questions filed, by the id each is filed under.
+
+        An id is an entry's, a topic's (its newest version's), an elsewhere topic's or
+        ASKED_SAFEGUARDING; an id that is none of these is an error the loader reports first.
+        """
+        newest = self.newest_versions()
+        by_id: dict[str, list[str]] = {}
+        for target, questions in asked.items():
+            target = newest[target].id if target in newest and not self.entry(target) else target
+            by_id.setdefault(target, []).extend(questions)
+        return replace(
+            self,
+            entries=tuple(
+                replace(entry, asked=(*entry.asked, *by_id[entry.id]))
+                if entry.id in by_id
+                else entry
+                for entry in self.entries
+            ),
+            safeguarding=replace(
+                self.safeguarding,
+                asked=(*self.safeguarding.asked, *by_id.get(ASKED_SAFEGUARDING, ())),
+            ),
+            elsewhere=tuple(
+                replace(topic, asked=(*topic.asked, *by_id[topic.id]))
+                if topic.id in by_id
+                else topic
+                for topic in self.elsewhere
+            ),
+        )
+
+    def without_asked(self) -> Corpus:
+        """This content as staff wrote it, with no residents' questions filed."""
+        return replace(
+            self,
+            entries=tuple(replace(entry, asked=()) for entry in self.entries),
+            safeguarding=replace(self.safeguarding, asked=()),
+            elsewhere=tuple(replace(topic, asked=()) for topic in self.elsewhere),
+        )

@@ -104,6 +104,11 @@ def _cases_node(root: yaml.Node | None, path: Path) -> list[yaml.Node]:
 
 def evaluate(responder: Responder, cases: Sequence[Case]) -> tuple[Report, list[CaseResult]]:
     results = [CaseResult(case, responder.respond("eval", case.question)) for case in cases]
+    return summarise(results), results
+
+
+def summarise(results: Sequence[CaseResult]) -> Report:
+    """The figures of `results`, which may pool several runs (benchmarks/asked_cv.py)."""
     in_scope = [r for r in results if r.case.expect not in (None, SAFEGUARDING)]
     out_of_scope = [r for r in results if r.case.expect is None]
     safeguarding = [r for r in results if r.case.expect == SAFEGUARDING]
@@ -112,7 +117,7 @@ def evaluate(responder: Responder, cases: Sequence[Case]) -> tuple[Report, list[
     def share(selected: Sequence[CaseResult], of: Sequence[CaseResult]) -> float:
         return round(len(selected) / len(of), 4) if of else 0.0
 
-    report = Report(
+    return Report(
         cases=len(results),
         in_scope=len(in_scope),
         out_of_scope=len(out_of_scope),
@@ -132,4 +137,3 @@ def evaluate(responder: Responder, cases: Sequence[Case]) -> tuple[Report, list[
             [r for r in others if r.reply.outcome is Outcome.SAFEGUARDING], others
         ),
     )
-    return report, results

@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process, utils
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.corpus import (
+    ASKED_SAFEGUARDING,
     Corpus,
     ElsewhereTopic,
     Entry,
@@ -34,6 +35,7 @@ from bot.corpus import (
     SmalltalkRule,
     Synonym,
 )
+from bot.redaction import redact
 from bot.updates import UPDATES_FILE, ProgressUpdate
 
 MAX_MESSAGE_LENGTH = 4096  # Telegram refuses to send a longer message
@@ -71,7 +73,7 @@ class Shape:
 
 FILE = Shape(
     "an FAQ file",
-    ("faqs", "synonyms", "safeguarding", "smalltalk", "messages", "elsewhere"),
+    ("faqs", "synonyms", "safeguarding", "smalltalk", "messages", "elsewhere", "asked"),
     (),
     'a section name at the start of a line, such as "faqs:", with its content indented below',
 )
@@ -120,6 +122,12 @@ ELSEWHERE_TOPIC = Shape(
     ("id", "examples"),
     '"- id: ..." with "examples:" and its list of questions below',
 )
+ASKED_GROUP = Shape(
+    "a group of asked questions",
+    ("id", "questions"),
+    ("id", "questions"),
+    '"- id: ..." with "questions:" and its list of residents\' questions below',
+)
 UPDATE = Shape(
     "an update",
     ("id", "date", "title", "summary", "link", "published"),
@@ -136,6 +144,7 @@ SHAPES = {
     "smalltalk_rule": SMALLTALK_RULE,
     "messages": MESSAGES,
     "elsewhere_topic": ELSEWHERE_TOPIC,
+    "asked_group": ASKED_GROUP,
     "update": UPDATE,
 }
 
@@ -157,7 +166,16 @@ def load_corpus(directory: Path, *, today: date | None = None) -> Corpus:
         elsewhere=tuple(topic for topic in reading.elsewhere_topics if topic is not None),
         warnings=tuple(problem for problem in reading.problems if problem.is_warning),
         version=reading.version,
-    )
+    ).with_asked(_asked_by_id(reading))
+
+
+def _asked_by_id(reading: _Reading) -> dict[str, list[str]]:
+    """The questions of every "asked:" group, by the id they are filed under."""
+    asked: dict[str, list[str]] = {}
+    for draft in reading.asked:
+        assert draft.id is not None  # else the group had an error
+        asked.setdefault(draft.id.value, []).extend(placed.value for placed in draft.phrasings)
+    return asked
 
 
 def read_updates(path: Path, *, today: date | None = None) -> list[ProgressUpdate]:
@@ -206,6 +224,9 @@ class _EntryDraft:
     phrasings: list[_Placed[str]] = field(default_factory=list)
     topic: str | None = None
     as_of: _Placed[date] | None = None
+    # What its wordings get, when that is one entry, elsewhere topic or the safeguarding reply:
+    # the same for an entry and the asked questions filed under it (see _check_asked_targets).
+    target: str | None = None
 
 
 @dataclass
@@ -244,6 +265,9 @@ class _Reading:
     # compared with the entries'; `elsewhere_topics` holds the built topics (None with errors).
     other_phrasings: list[_EntryDraft] = field(default_factory=list)
     elsewhere_topics: list[ElsewhereTopic | None] = field(default_factory=list)
+    # The "asked:" groups: residents' questions filed under what they should get. Their
+    # `target` is set once every file is read, when the ids they name are all known.
+    asked: list[_EntryDraft] = field(default_factory=list)
     has_faqs_section: bool = False
     # Where each "safeguarding:" and "messages:" section is: the folder needs exactly one of each.
     safeguarding_sections: list[Location] = field(default_factory=list)
@@ -399,6 +423,7 @@ class _FileReader:
             "smalltalk": self._read_smalltalk,
             "messages": self._read_messages,
             "elsewhere": self._read_elsewhere,
+            "asked": self._read_asked,
         }
         for name, (key_node, value) in sections.items():
             if name in readers:
@@ -528,6 +553,7 @@ class _FileReader:
         entry_id = self._slug_of(fields, "id")
         if entry_id is not None:
             draft.id = _Placed(entry_id, self._at(fields["id"][1].start_mark))
+            draft.target = entry_id
         question = self._text_of(fields, "question")
         if question is not None:
             draft.phrasings.append(_Placed(question, self._at(fields["question"][1].start_mark)))
@@ -622,7 +648,7 @@ class _FileReader:
     def _check_phrasings_differ(self, draft: _EntryDraft) -> None:
         seen: dict[str, _Placed[str]] = {}
         for phrasing in draft.phrasings:
-            key = _comparable(phrasing.value)
+            key = comparable(phrasing.value)
             if key in seen:
                 self.reading.error(
                     phrasing.location,
@@ -667,6 +693,7 @@ class _FileReader:
         examples = self._texts(fields.get("examples"), '"examples"', False)
         if examples:
             draft = _EntryDraft(self._at(value.start_mark), "the safeguarding examples")
+            draft.target = ASKED_SAFEGUARDING
             draft.phrasings = examples
             self._check_phrasings_differ(draft)
             self.reading.other_phrasings.append(draft)
@@ -690,6 +717,7 @@ class _FileReader:
             draft = _EntryDraft(self._at(item.start_mark), owner)
             if topic_id is not None:
                 draft.id = _Placed(topic_id, self._at(fields["id"][1].start_mark))
+                draft.target = topic_id
             draft.phrasings = self._texts(fields.get("examples"), '"examples"', True)
             self._check_phrasings_differ(draft)
             self.reading.other_phrasings.append(draft)
@@ -701,6 +729,29 @@ class _FileReader:
                     location=draft.location,
                 )
             self.reading.elsewhere_topics.append(built)
+
+    def _read_asked(self, key_node: Node, value: Node) -> None:
+        for item in self._items(key_node, value, '"asked"', must_have_items=True):
+            fields = self._fields(item, ASKED_GROUP, owner="this group of asked questions")
+            if not isinstance(item, MappingNode):
+                continue
+            target = self._slug_of(fields, "id")
+            owner = f'the questions asked under "{target}"' if target else "this group"
+            draft = _EntryDraft(self._at(item.start_mark), owner)
+            if target is not None:
+                draft.id = _Placed(target, self._at(fields["id"][1].start_mark))
+            draft.phrasings = self._texts(fields.get("questions"), '"questions"', True)
+            self._check_phrasings_differ(draft)
+            for question in draft.phrasings:
+                if redact(question.value) != question.value:
+                    self.reading.warning(
+                        question.location,
+                        f'"{question.value}" may hold personal data (the question log would '
+                        f'keep it as "{redact(question.value)}"). The faq folder is not '
+                        "private: write the question as `faqbot unanswered` shows it, with "
+                        "personal details left out",
+                    )
+            self.reading.asked.append(draft)
 
     def _read_smalltalk(self, key_node: Node, value: Node) -> None:
         for item in self._items(key_node, value, '"smalltalk"', must_have_items=True):
@@ -947,6 +998,7 @@ def _check_across_files(reading: _Reading) -> None:
     """The rules that compare entries, synonyms and sections with each other, in any file."""
     _check_sections_given_once(reading)
     _check_ids_unique(reading)
+    _check_asked_targets(reading)
     _check_phrasings_unique(reading)
     _check_topic_dates_differ(reading)
     _check_synonyms(reading)
@@ -1000,16 +1052,51 @@ def _report_repeated_ids(
             first_of[placed.value] = placed.location
 
 
+def _check_asked_targets(reading: _Reading) -> None:
+    """Each "asked:" group names an entry, a topic, an elsewhere topic or "safeguarding".
+
+    A topic's name files its questions under the newest version: "what's the rating now"
+    then follows the topic when staff add the next inspection's version.
+    """
+    entries = {draft.id.value: draft for draft in reading.entries if draft.id is not None}
+    topics = {draft.topic for draft in reading.entries if draft.topic is not None}
+    elsewhere = {draft.id.value for draft in reading.other_phrasings if draft.id is not None}
+    known = sorted({*entries, *topics, *elsewhere, ASKED_SAFEGUARDING})
+    for draft in reading.asked:
+        if draft.id is None:
+            continue
+        name = draft.id.value
+        if name in entries:
+            draft.target, draft.topic = name, entries[name].topic
+        elif name in topics:
+            draft.topic = name
+        elif name in elsewhere or name == ASKED_SAFEGUARDING:
+            draft.target = name
+        else:
+            reading.error(draft.id.location, _unknown_asked_id_message(name, known))
+
+
+def _unknown_asked_id_message(name: str, known: list[str]) -> str:
+    nearest = process.extractOne(
+        name, known, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=70
+    )
+    hint = f'did you mean "{nearest[0]}"? ' if nearest is not None else ""
+    return (
+        f'no entry, topic or elsewhere topic has the id "{name}": {hint}Write the id of the '
+        'entry that answers these questions, its topic, an elsewhere topic, or "safeguarding"'
+    )
+
+
 def _check_phrasings_unique(reading: _Reading) -> None:
     """A question written under two entries leaves the bot unable to choose between them.
 
     Entries of one topic may share phrasings: the question's year (or "now") picks among them.
     """
     first_of: dict[str, tuple[_Placed[str], _EntryDraft]] = {}
-    for draft in [*reading.entries, *reading.other_phrasings]:
+    for draft in [*reading.entries, *reading.other_phrasings, *reading.asked]:
         own: set[str] = set()
         for phrasing in draft.phrasings:
-            key = _comparable(phrasing.value)
+            key = comparable(phrasing.value)
             if key in own:
                 continue  # reported within the entry
             own.add(key)
@@ -1018,6 +1105,14 @@ def _check_phrasings_unique(reading: _Reading) -> None:
                 continue
             first, other = first_of[key]
             if draft.topic is not None and draft.topic == other.topic:
+                continue
+            if draft.target is not None and draft.target == other.target:
+                reading.error(
+                    phrasing.location,
+                    f'"{phrasing.value}" is already asked at {first.location} ({other.owner}), '
+                    "ignoring capitals and punctuation: it gets the same reply there, so "
+                    "delete it here",
+                )
                 continue
             reading.error(
                 phrasing.location,
@@ -1095,7 +1190,7 @@ def _check_smalltalk_patterns_unique(reading: _Reading) -> None:
     first_of: dict[str, _Placed[str]] = {}
     for draft in reading.smalltalk:
         for pattern in draft.patterns:
-            key = _comparable(pattern.value)
+            key = comparable(pattern.value)
             if key in first_of:
                 reading.error(
                     pattern.location,
@@ -1272,7 +1367,7 @@ def _tidy(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().split("\n"))
 
 
-def _comparable(text: str) -> str:
+def comparable(text: str) -> str:
     """Two phrasings a resident could not tell apart compare equal."""
     text = re.sub(r"['\u2018\u2019`]", "", text.casefold())
     return " ".join(re.sub(r"[\W_]+", " ", text).split())

@@ -181,7 +181,9 @@ def test_no_faq_wording_gets_the_emergency_reply_unless_its_entry_is_about_repor
         f"{entry.id}: {wording}"
         for entry in responder.corpus.entries
         if REPORTING_TAG not in entry.tags
-        for wording in entry.phrasings
+        # Staff's own wordings. Residents' questions filed in faq/asked.yaml are their messages
+        # as sent; the evaluation sets count any false alarm among them.
+        for wording in (entry.question, *entry.alternatives)
         if responder.respond("resident", wording).outcome is Outcome.SAFEGUARDING
     ]
     assert escalated == []
