@@ -7,13 +7,18 @@ in front of residents. The floors sit a little under the measured figures (bench
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.answering import Responder
 from bot.content_checks import check_content
-from bot.evaluation import evaluate, load_cases
+from bot.corpus import Corpus
+from bot.evaluation import CaseResult, evaluate, load_cases, summarise
+from bot.loader import comparable
+from bot.redaction import redact
 from bot.reply import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,11 +31,18 @@ RESIDENT_CASES = [
     *sorted(CASES.glob("cases-heldout-*.yaml"), key=lambda path: int(path.stem.split("-")[-1])),
 ]
 
-# Measured on the fourteen sets together (0.917, 0.009, 0.981; see benchmarks/README.md), with
-# a little room so that one reworded alternative doesn't fail CI while a real regression does.
-MIN_ANSWER_ACCURACY = 0.90
-MAX_WRONG_ANSWER_RATE = 0.02
-MIN_OUT_OF_SCOPE_REJECTION = 0.96
+# Every set's questions are filed in faq/asked.yaml, so on them the bot is answering questions
+# it has learnt: 100%, 0% and 100% when they were filed. These floors catch an edit that breaks
+# that, with room for one reworded or refiled question.
+MIN_ANSWER_ACCURACY = 0.98
+MAX_WRONG_ANSWER_RATE = 0.01
+MIN_OUT_OF_SCOPE_REJECTION = 0.98
+# The two newest sets, each taken out of asked.yaml in turn: how the bot answers questions it
+# has not learnt. Measured 0.947, 0.013 and 0.981 (benchmarks/asked_cv.py gives every set's).
+NOT_YET_FILED = [CASES / "cases-heldout-14.yaml", CASES / "cases-heldout-15.yaml"]
+MIN_UNFILED_ANSWER_ACCURACY = 0.92
+MAX_UNFILED_WRONG_ANSWER_RATE = 0.025
+MIN_UNFILED_OUT_OF_SCOPE_REJECTION = 0.96
 
 # The verified numbers of shared/content/safeguarding.md.
 EMERGENCY = "999"
@@ -56,6 +68,37 @@ def test_labelled_resident_questions_are_answered_well_enough(responder: Respond
     assert report.answer_accuracy >= MIN_ANSWER_ACCURACY, report
     assert report.wrong_answer_rate <= MAX_WRONG_ANSWER_RATE
     assert report.out_of_scope_rejection >= MIN_OUT_OF_SCOPE_REJECTION
+
+
+def forgetting(corpus: Corpus, questions: Iterable[str]) -> Corpus:
+    """`corpus` with `questions` taken out of its asked questions (as filed: redacted)."""
+    keys = {comparable(q) for q in questions} | {comparable(redact(q)) for q in questions}
+
+    def kept(asked: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(question for question in asked if comparable(question) not in keys)
+
+    return replace(
+        corpus,
+        entries=tuple(replace(entry, asked=kept(entry.asked)) for entry in corpus.entries),
+        safeguarding=replace(corpus.safeguarding, asked=kept(corpus.safeguarding.asked)),
+        elsewhere=tuple(replace(topic, asked=kept(topic.asked)) for topic in corpus.elsewhere),
+    )
+
+
+def test_questions_not_yet_filed_are_answered_well_enough(responder: Responder) -> None:
+    results: list[CaseResult] = []
+    for path in NOT_YET_FILED:
+        cases = load_cases(path)
+        unfiled = forgetting(responder.corpus, (case.question for case in cases))
+        assert sum(map(len, (e.asked for e in unfiled.entries))) < sum(
+            map(len, (e.asked for e in responder.corpus.entries))
+        ), path.name
+        results += evaluate(Responder(unfiled), cases)[1]
+    report = summarise(results)
+    assert report.answer_accuracy >= MIN_UNFILED_ANSWER_ACCURACY, report
+    assert report.wrong_answer_rate <= MAX_UNFILED_WRONG_ANSWER_RATE, report
+    assert report.out_of_scope_rejection >= MIN_UNFILED_OUT_OF_SCOPE_REJECTION, report
+    assert report.safeguarding_escalation == 1.0, report
 
 
 def test_every_tuning_safeguarding_message_gets_the_emergency_reply(
