@@ -469,11 +469,16 @@ class Matcher:
                     amounts.append(stem_idf)
                     starts.append(row * count)
             question_weight[row] = weight
-        matched = np.zeros(len(prepared) * count)
         if positions:
             lengths = [len(p) for p in positions]
             flat = np.concatenate(positions) + np.repeat(starts, lengths)
-            np.add.at(matched, flat, np.repeat(amounts, lengths))
+            # bincount adds the amounts in the order given, as np.add.at does, several times
+            # faster for a batch.
+            matched = np.bincount(
+                flat, weights=np.repeat(amounts, lengths), minlength=len(prepared) * count
+            )
+        else:
+            matched = np.zeros(len(prepared) * count)
         matched = matched.reshape(len(prepared), count)
         covered = question_weight > 0
         if covered.all():
@@ -503,16 +508,23 @@ class Matcher:
         weights, share = self._weight_vector, self._weights.classifier
         if not len(self._owner) or (weights < 0).any() or not 0 <= share <= 1:
             return np.full(len(prepared), np.inf)
-        signals, _ = self._word_signals(prepared, rows=3)
-        cosines = vectors @ self._phrasing_vectors.T  # all questions in one product
+        if not len(among):
+            return np.zeros(len(prepared))
+        # Only the entries up to the last of `among`, and their phrasings, are scored: the
+        # answers come first, so the safeguarding examples and elsewhere topics are skipped.
+        ends = np.append(self._entry_starts[1:], len(self._owner))
+        last = int(ends[among].max())
+        counted = int(np.searchsorted(ends, last, side="right"))
+        signals = self._word_signals(prepared, rows=3)[0][:, :, :last]
+        cosines = vectors @ self._phrasing_vectors[:last].T  # all questions in one product
         cosines += self._cosine_slack  # float32: rounds by 3e-8 at most, a 1/2000 of the slack
         np.clip(cosines, 0.0, 1.0, out=signals[:, 0])
         partial = weights[:3] @ signals
-        best = np.maximum.reduceat(partial + weights[3], self._entry_starts, axis=1)
+        best = np.maximum.reduceat(partial + weights[3], self._entry_starts[:counted], axis=1)
         classifier = np.array(self._classifier_scores(prepared, vectors), dtype=np.float64)
+        classifier = classifier[:, :counted]
         entries = (1 - share) * np.maximum(best, 0.0) + share * classifier + SCORE_SLACK
 
-        ends = np.append(self._entry_starts[1:], len(self._owner))
         rows, columns = np.nonzero(entries[:, among] >= below)
         close = among[columns]
         with_phrasings = ends[close] > self._entry_starts[close]
