@@ -6,6 +6,7 @@ stem ("hitting" ~ "hit") and long words tolerate a typo ("abussed" ~ "abused").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from rapidfuzz import fuzz, process
@@ -23,6 +24,8 @@ _FUZZY_CUTOFF = 84
 _FUZZY_LENGTH_GAP = 1
 # Words whose reading is remembered; past this many they are forgotten and read again.
 _READINGS_KEPT = 100_000
+# Where a sentence ends: a full stop, question or exclamation mark before a space or the end.
+_SENTENCE_END = re.compile(r"[.?!]+(?=\s|$)")
 
 
 class SafeguardingDetector:
@@ -139,20 +142,28 @@ class SafeguardingDetector:
         self._readings[word] = reading
 
     def is_concern(self, text: str) -> bool:
-        """True when the message describes a child at risk or asks how to report one."""
+        """True when the message describes a child at risk or asks how to report one.
+
+        A child word and a harm word count anywhere in the message; a phrase only within one
+        sentence ("the 2020 report? someone told me..." is not "report someone").
+        """
         # The whole message is read, however long: a concern may come at the end of a long story.
         readings = self._readings
-        stems = [
-            readings[word] if word in readings else self._read(word)
-            for word in normalise(text, limit=None).split()
+        sentences = [
+            [
+                readings[word] if word in readings else self._read(word)
+                for word in normalise(sentence, limit=None).split()
+            ]
+            for sentence in _SENTENCE_END.split(text)
         ]
-        present = set(stems)
+        present = {word_stem for stems in sentences for word_stem in stems}
         if present & self._child_stems and present & self._harm_stems:
             return True
-        for start, word_stem in enumerate(stems):
-            for length in self._phrase_lengths.get(word_stem, ()):
-                if tuple(stems[start : start + length]) in self._phrases:
-                    return True
+        for stems in sentences:
+            for start, word_stem in enumerate(stems):
+                for length in self._phrase_lengths.get(word_stem, ()):
+                    if tuple(stems[start : start + length]) in self._phrases:
+                        return True
         return False
 
 

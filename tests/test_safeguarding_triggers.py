@@ -107,6 +107,8 @@ CHILDREN_AT_RISK = {
         "can i report a child anonymously",
         "whats the emergency duty team number",
         "i need to ring the edt tonight",
+        # Within one sentence, however the message goes on.
+        "The ofsted report was good. But how do I report someone who hurts their kid?",
     ],
 }
 
@@ -138,6 +140,8 @@ NOT_EMERGENCIES = [
     "how is the council dealing with the problems in childrens services",
     # Where parents meet, not a stranger waiting there.
     "the mums at the school gates say croydon childrens services are a disaster, still true?",
+    # A trigger phrase ("report someone") across two sentences is two sentences.
+    "what did inspectors write in the 2020 report? someone said they used the word transformed",
 ]
 
 # Entries about reporting a concern: the emergency reply gives the same routes, so a question
