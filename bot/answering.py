@@ -119,10 +119,12 @@ class Responder:
             ]
         )
         # Words staff wrote as a whole wording of an entry ("ilacs"): questions, not topics.
+        # Not a resident's one-word message filed in asked.yaml ("ofsted = ?" under "What is
+        # Ofsted?"): which entry a bare "Ofsted" wants is for staff to decide, not one resident.
         self._one_word_questions = frozenset(
             word_stem
             for entry in corpus.entries
-            for phrasing in entry.phrasings
+            for phrasing in (entry.question, *entry.alternatives)
             if len(normalise(phrasing).split()) == 1
             for word_stem in self.matcher.prepare(phrasing).stems
         )

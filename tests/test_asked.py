@@ -229,3 +229,9 @@ def test_a_message_filed_under_safeguarding_teaches_the_emergency_reply() -> Non
     assert filed.respond("resident", "lad downstairs not fed in days").outcome is (
         Outcome.SAFEGUARDING
     )
+
+
+def test_a_one_word_message_filed_under_an_entry_still_gets_choices_when_others_use_the_word():
+    filed = Responder(corpus_of_entries().with_asked({"what-is-ofsted": ["ofsted = ?"]}))
+
+    assert filed.respond("resident", "ofsted??").outcome is Outcome.SUGGEST
