@@ -5,7 +5,8 @@
 Every set filed into faq/asked.yaml is left out in turn: the FAQ as staff wrote it, plus the
 questions of every other set (filed by asked_questions.py, less any question the left-out set
 also asks), answers the left-out set. The figures are pooled over all the sets, next to the
-FAQ with no asked questions at all. It measures on development data what the next blind sets
+FAQ with no asked questions at all. Then the style sets, which are never filed, with and without
+every filed set's questions. It measures on development data what the next blind sets
 measure for real: how much each resident question filed helps the next resident.
 """
 
@@ -20,7 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from asked_questions import FILED_SETS, curated_faq, file_questions  # noqa: E402
-from datasets import CROYDON_FAQ  # noqa: E402
+from datasets import CROYDON_FAQ, CROYDON_STYLE_SETS  # noqa: E402
 from heldout_figures import line  # noqa: E402
 
 from bot.answering import Responder  # noqa: E402
@@ -55,6 +56,16 @@ def main() -> None:
     print(f"\nAll {len(sets)} sets, each left out in turn ({time.perf_counter() - started:.0f} s):")
     print(line("none", summarise(without)) + "   <- no asked questions")
     print(line("filed", summarise(left_out)) + "   <- the other sets' questions filed")
+    styles = [case for path in CROYDON_STYLE_SETS for case in load_cases(path)]
+    if styles:
+        print(f"\nThe {len(CROYDON_STYLE_SETS)} style sets, never filed:")
+        print(line("none", evaluate(plain, styles)[0]) + "   <- no asked questions")
+        filed = Responder(
+            curated.with_asked(
+                file_questions([case for cases in sets.values() for case in cases], curated, plain)
+            )
+        )
+        print(line("filed", evaluate(filed, styles)[0]) + "   <- every filed set's questions")
 
 
 if __name__ == "__main__":

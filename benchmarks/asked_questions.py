@@ -27,7 +27,6 @@ from datasets import (
     CROYDON_FAQ,
     CROYDON_HELDOUT,
     CROYDON_HELDOUT_SETS,
-    CROYDON_TRAIN_SETS,
     CROYDON_TUNE,
 )
 
@@ -40,7 +39,7 @@ from bot.text import years_named
 
 ASKED_FILE = "asked.yaml"
 # The sets filed, in the order they were written. Sets still in croydon/unrun/ never are.
-FILED_SETS = [CROYDON_TUNE, CROYDON_HELDOUT, *CROYDON_HELDOUT_SETS, *CROYDON_TRAIN_SETS]
+FILED_SETS = [CROYDON_TUNE, CROYDON_HELDOUT, *CROYDON_HELDOUT_SETS]
 
 HEADER = """\
 # yaml-language-server: $schema=./faq.schema.json
@@ -52,7 +51,7 @@ HEADER = """\
 # get the right answer. faq/README.md ("Residents' questions") says how to add more from
 # `faqbot unanswered`.
 #
-# The first ones are the labelled questions of the project's evaluation and training sets
+# The first ones are the labelled questions of the project's evaluation sets
 # (benchmarks/croydon/), filed by benchmarks/asked_questions.py.
 
 """

@@ -248,6 +248,17 @@ class Responder:
         best = ranked[0]
         if best.entry.id in self.reporting_entries:
             return best.score >= self.thresholds.suggest
+        # A way to report a concern close behind, strong enough to answer were it first ("I want
+        # to foster - and who do I tell about a family I'm worried about?"): a choice among
+        # others would leave it to chance whether the resident sees the numbers.
+        thresholds = self.thresholds
+        if any(
+            rival.entry.id in self.reporting_entries
+            and rival.score >= thresholds.answer
+            and best.score - rival.score <= thresholds.choice_window
+            for rival in ranked[1:MAX_CHOICES]
+        ):
+            return True
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         return (
             best.entry.id == SAFEGUARDING_EXAMPLES

@@ -500,9 +500,9 @@ class Matcher:
         classifier are `score`'s own. The cosines come from one matrix product for the
         batch, which adds up in another order than `score`'s products, so each is raised by
         more than the two can differ (self._cosine_slack). The fuzzy signal is taken at its
-        highest, 100, for every phrasing; where that puts an entry at `below` or more, its
-        phrasings' fuzzy scores are computed as `score` computes them, and counted for every
-        phrasing (`score` counts them only for its shortlist). SCORE_SLACK covers the
+        highest, 100, for every phrasing; where that puts a phrasing at `below` or more, its
+        fuzzy score is computed as `score` computes it, and counted whether or not the
+        phrasing is in `score`'s shortlist. SCORE_SLACK covers the
         rounding of the sums. With a negative weight no such bound holds: infinity.
         """
         weights, share = self._weight_vector, self._weights.classifier
@@ -535,8 +535,16 @@ class Matcher:
             phrasing = np.concatenate(
                 [np.arange(self._entry_starts[k], ends[k]) for k in close.tolist()]
             )
-            fuzzy = self._fuzzy_pairs(prepared, question, phrasing)
-            scores = partial[question, phrasing] + weights[3] * (fuzzy / 100.0)
+            # A phrasing that stays under `below` even at the highest fuzzy score keeps that
+            # highest score as its bound: only the others' fuzzy scores are worth computing.
+            scores = partial[question, phrasing] + weights[3]
+            cls = np.repeat(classifier[rows, close], lengths)
+            needed = (1 - share) * np.maximum(scores, 0.0) + share * cls + SCORE_SLACK >= below
+            if needed.any():
+                fuzzy = self._fuzzy_pairs(prepared, question[needed], phrasing[needed])
+                scores[needed] = partial[question[needed], phrasing[needed]] + weights[3] * (
+                    fuzzy / 100.0
+                )
             segments = np.concatenate([[0], np.cumsum(lengths)[:-1]])
             best = np.maximum(np.maximum.reduceat(scores, segments), 0.0)
             entries[rows, close] = (1 - share) * best + share * classifier[rows, close]
@@ -580,6 +588,8 @@ class Matcher:
         rapidfuzz in one call. A long message's pairs also get token_set_ratio, the higher
         counting (LONG_MESSAGE_WORDS).
         """
+        if len(prepared) == 1:
+            return self._fuzzy_one(prepared[0], phrasing)
         sorted_questions = [_sorted_words(p.text) for p in prepared]
         scores = process.cpdist(
             [sorted_questions[row] for row in question.tolist()],
@@ -597,6 +607,24 @@ class Matcher:
                 workers=1,
             )
             scores[in_long] = np.maximum(scores[in_long], within)
+        return scores
+
+    def _fuzzy_one(self, prepared: Prepared, phrasing: np.ndarray) -> np.ndarray:
+        """`_fuzzy_pairs` for one question: the same scores, with the question read once."""
+        scores = process.cdist(
+            [_sorted_words(prepared.text)],
+            self._sorted_phrasings[phrasing].tolist(),
+            scorer=fuzz.ratio,
+            workers=1,
+        )[0]
+        if len(prepared.words) >= LONG_MESSAGE_WORDS:
+            within = process.cdist(
+                [prepared.text],
+                [self._phrasing_texts[k] for k in phrasing.tolist()],
+                scorer=fuzz.token_set_ratio,
+                workers=1,
+            )[0]
+            scores = np.maximum(scores, within)
         return scores
 
     def _classifier_scores(

@@ -48,6 +48,10 @@ def varied_questions() -> list[str]:
     """Residents' questions, with typos, and every odd kind of message the bot meets."""
     rng = random.Random(4)
     questions = [q for path in RESIDENT_CASES for q in case_questions(path)]
+    # A fixed sample, so the suite's time doesn't grow with every set written (30 sets of
+    # 130 to 167 questions now): these checks compare two ways of scoring, question by
+    # question, for which 1,500 varied questions (and the odd ones below) are plenty.
+    questions = [questions[n] for n in sorted(rng.sample(range(len(questions)), 1_500))]
     if STACKFAQ_QUERIES.exists():
         questions += rng.sample(case_questions(STACKFAQ_QUERIES), 100)
     questions += [with_a_typo(q, rng) for q in rng.sample(questions, 150)]
@@ -201,7 +205,10 @@ def test_a_score_ceiling_is_never_below_the_score_of_any_entry(
 ):
     matcher = shipped.matcher
     every = np.arange(len(matcher.entries))
-    texts = questions + misspelt(questions)
+    # A third of the questions, and another third misspelt: with the fuzzy score worked out
+    # for every phrasing (below=0.0) this is the suite's slowest check, and a thousand
+    # varied texts test the bounds well.
+    texts = questions[::3] + misspelt(questions[1::3])
     scores = [matcher.entry_scores(text).max() for text in texts]
     for below in (0.0, 0.42, np.inf):  # fuzzy scores computed for every entry, some, none
         ceilings = [ceiling for _, ceiling in matcher.score_ceilings(texts, every, below)]

@@ -99,3 +99,20 @@ def test_asking_the_way_the_reporting_entry_is_asked_gets_the_emergency_reply(
 
     assert reply.outcome is Outcome.SAFEGUARDING
     assert reply.text == SAFEGUARDING.reply
+
+
+def test_asking_how_to_report_behind_another_services_question_still_gets_the_emergency_reply(
+    responder: Responder,
+) -> None:
+    """The fostering topic reads closest, but asking who to tell is close behind it."""
+    message = "i want to become a foster carer, who do i tell about a family im worried about"
+
+    assert responder.respond("u1", message).outcome is Outcome.SAFEGUARDING
+
+
+def test_another_services_question_with_a_faint_likeness_to_reporting_is_not_an_emergency(
+    responder: Responder,
+) -> None:
+    message = "how much do foster carers get paid"
+
+    assert responder.respond("u1", message).outcome is Outcome.UNANSWERED
