@@ -107,6 +107,9 @@ CHILDREN_AT_RISK = {
         "can i report a child anonymously",
         "whats the emergency duty team number",
         "i need to ring the edt tonight",
+        # Asking whether anyone reads the chat, often before telling it something.
+        "is anyone reading this chat",
+        "will a real person read my messages",
         # Within one sentence, however the message goes on.
         "The ofsted report was good. But how do I report someone who hurts their kid?",
     ],
@@ -140,6 +143,9 @@ NOT_EMERGENCIES = [
     "how is the council dealing with the problems in childrens services",
     # Where parents meet, not a stranger waiting there.
     "the mums at the school gates say croydon childrens services are a disaster, still true?",
+    # Reading the reports is not asking whether anyone reads the chat.
+    "does anyone read the ofsted reports",
+    "where can i read what ofsted wrote about croydon",
     # A trigger phrase ("report someone") across two sentences is two sentences.
     "what did inspectors write in the 2020 report? someone said they used the word transformed",
 ]
