@@ -7,10 +7,12 @@ as a group, largest first; `retest` tells them which questions an edit now answe
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.redaction import without_tags
-from bot.reply import Outcome
+from bot.reply import Outcome, Reply
 from bot.storage import LoggedQuestion, LoggedWording, paused_garbage_collection
 from bot.text import normalise
 
@@ -207,7 +209,9 @@ class Retest:
         return sum(group.count for group in self.now_answered)
 
 
-def retest(wordings: Sequence[LoggedWording], responder: Responder) -> Retest:
+def retest(
+    wordings: Sequence[LoggedWording], responder: Responder, *, workers: int | None = None
+) -> Retest:
     """Match every logged question again, with `responder`'s FAQ.
 
     The log comes grouped by wording (Store.logged_wordings). Wordings that read the same once
@@ -218,10 +222,10 @@ def retest(wordings: Sequence[LoggedWording], responder: Responder) -> Retest:
     with.
     """
     with paused_garbage_collection():
-        return _retest(wordings, responder)
+        return _retest(wordings, responder, workers or os.cpu_count() or 1)
 
 
-def _retest(wordings: Sequence[LoggedWording], responder: Responder) -> Retest:
+def _retest(wordings: Sequence[LoggedWording], responder: Responder, workers: int) -> Retest:
     by_key: dict[str, list[LoggedWording]] = {}
     suggested = 0
     version = responder.corpus.version
@@ -232,7 +236,7 @@ def _retest(wordings: Sequence[LoggedWording], responder: Responder) -> Retest:
         by_key.setdefault(matching_key(wording.question), []).append(wording)
     texts = [without_tags(same[0].question) for same in by_key.values()]
     answered: dict[str, list[LoggedWording]] = {}
-    replies = responder.answers_and_suggestions(texts)
+    replies = answers_and_suggestions(responder, texts, workers)
     for same, reply in zip(by_key.values(), replies, strict=True):
         if reply is None:
             continue
@@ -253,6 +257,41 @@ def _retest(wordings: Sequence[LoggedWording], responder: Responder) -> Retest:
         now_suggested=suggested,
         still_unanswered=checked - now_answered - suggested,
     )
+
+
+# A retest of fewer distinct questions than this runs in one process: starting more costs more.
+PARALLEL_FROM = 4_000
+# The responder the forked workers answer with (set just before they are started).
+_worker_responder: Responder | None = None
+
+
+def answers_and_suggestions(
+    responder: Responder, texts: Sequence[str], workers: int, parallel_from: int = PARALLEL_FROM
+) -> list[Reply | None]:
+    """`Responder.answers_and_suggestions` of every text, over `workers` processes.
+
+    Each text's reply does not depend on the others, so the texts are dealt out in turn to
+    forked copies of the process (the index is shared, not rebuilt) and the replies put back
+    in order: the same replies, on two cores in a little over half the time.
+    """
+    if workers < 2 or len(texts) < parallel_from or "fork" not in get_all_start_methods():
+        return list(responder.answers_and_suggestions(texts))
+    global _worker_responder
+    _worker_responder = responder
+    try:
+        with get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_answer_part, [texts[n::workers] for n in range(workers)])
+    finally:
+        _worker_responder = None
+    replies: list[Reply | None] = [None] * len(texts)
+    for n, part in enumerate(parts):
+        replies[n::workers] = part
+    return replies
+
+
+def _answer_part(texts: Sequence[str]) -> list[Reply | None]:
+    assert _worker_responder is not None
+    return list(_worker_responder.answers_and_suggestions(texts))
 
 
 # -- Output ----------------------------------------------------------------------------------

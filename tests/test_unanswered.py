@@ -19,7 +19,7 @@ from bot.cli import main
 from bot.question_log import QuestionLog
 from bot.reply import Candidate, Outcome, Reply
 from bot.storage import LoggedQuestion, LoggedWording, LogQuestion, Store
-from bot.unanswered import cluster_questions, retest
+from bot.unanswered import answers_and_suggestions, cluster_questions, retest
 
 KEY = b"test-key"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -155,6 +155,28 @@ def test_retest_counts_a_suggestion_and_passes_over_questions_far_from_every_ent
 
     result = retest(wordings_of(questions), responder)
     assert (result.answered, result.now_suggested, result.still_unanswered) == (1, 1, 2)
+
+
+def test_a_retest_on_two_cores_gives_each_question_the_reply_it_gets_on_one(tmp_path: Path):
+    responder = Responder.from_directory(write_faq(tmp_path / "faq", TELEGRAM_FAQ))
+    texts = [
+        f"{opening} {question}"
+        for opening in ("", "hi,", "quick one:", "pls tell me")
+        for question in (
+            "What is the partnership with Camden?",
+            "croydon ofsted",
+            "When are the bins collected on my road?",
+            "how much money went into childrens services",
+            "wots ofsted",
+            "is croydon still inadequate",
+        )
+    ]
+
+    one = answers_and_suggestions(responder, texts, workers=1)
+    two = answers_and_suggestions(responder, texts, workers=2, parallel_from=0)
+
+    assert two == one
+    assert any(r is not None for r in one) and any(r is None for r in one)
 
 
 def test_retest_counts_every_time_a_wording_was_asked(tmp_path: Path):
