@@ -82,7 +82,9 @@ def file_questions(
     }
     filed: dict[str, list[str]] = {}
     for case in cases:
-        key = comparable(case.question)
+        # As `faqbot unanswered` shows residents' questions: with personal data left out.
+        question = redact(case.question)
+        key = comparable(question)
         if not key or key in seen:
             continue
         seen.add(key)
@@ -94,8 +96,7 @@ def file_questions(
             entry = entries[case.expect]
             is_newest = entry.topic is not None and newest[entry.topic] is entry
             target = entry.topic if is_newest and not years_named(case.question) else entry.id
-        # As `faqbot unanswered` shows residents' questions: with personal data left out.
-        filed.setdefault(target, []).append(redact(case.question))
+        filed.setdefault(target, []).append(question)
     return filed
 
 
