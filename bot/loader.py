@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -268,6 +268,8 @@ class _Reading:
     # The "asked:" groups: residents' questions filed under what they should get. Their
     # `target` is set once every file is read, when the ids they name are all known.
     asked: list[_EntryDraft] = field(default_factory=list)
+    # Whether asked questions are scanned for personal data: a warning for `faqbot check`.
+    looks_for_personal_data: bool = True
     has_faqs_section: bool = False
     # Where each "safeguarding:" and "messages:" section is: the folder needs exactly one of each.
     safeguarding_sections: list[Location] = field(default_factory=list)
@@ -708,50 +710,57 @@ class _FileReader:
         )
 
     def _read_elsewhere(self, key_node: Node, value: Node) -> None:
-        for item in self._items(key_node, value, '"elsewhere"', must_have_items=True):
-            fields = self._fields(item, ELSEWHERE_TOPIC, owner="this elsewhere topic")
-            if not isinstance(item, MappingNode):
-                continue
-            topic_id = self._slug_of(fields, "id")
-            owner = f'the elsewhere topic "{topic_id}"' if topic_id else "this elsewhere topic"
-            draft = _EntryDraft(self._at(item.start_mark), owner)
-            if topic_id is not None:
-                draft.id = _Placed(topic_id, self._at(fields["id"][1].start_mark))
-                draft.target = topic_id
-            draft.phrasings = self._texts(fields.get("examples"), '"examples"', True)
-            self._check_phrasings_differ(draft)
+        groups = self._question_groups(
+            key_node, value, "elsewhere", ELSEWHERE_TOPIC, "examples", "elsewhere topic"
+        )
+        for draft in groups:
+            draft.target = draft.id.value if draft.id is not None else None
             self.reading.other_phrasings.append(draft)
             built = None
-            if topic_id is not None and draft.phrasings:
+            if draft.id is not None and draft.phrasings:
                 built = ElsewhereTopic(
-                    topic_id,
+                    draft.id.value,
                     tuple(placed.value for placed in draft.phrasings),
                     location=draft.location,
                 )
             self.reading.elsewhere_topics.append(built)
 
     def _read_asked(self, key_node: Node, value: Node) -> None:
-        for item in self._items(key_node, value, '"asked"', must_have_items=True):
-            fields = self._fields(item, ASKED_GROUP, owner="this group of asked questions")
+        groups = self._question_groups(
+            key_node, value, "asked", ASKED_GROUP, "questions", "group of asked questions"
+        )
+        for draft in groups:
+            if self.reading.looks_for_personal_data:
+                self._warn_of_personal_data(draft.phrasings)
+            self.reading.asked.append(draft)
+
+    def _question_groups(
+        self, key_node: Node, value: Node, section: str, shape: Shape, listed: str, noun: str
+    ) -> Iterator[_EntryDraft]:
+        """Each "- id: ..." group of a section with its list of questions under `listed`."""
+        for item in self._items(key_node, value, f'"{section}"', must_have_items=True):
+            fields = self._fields(item, shape, owner=f"this {noun}")
             if not isinstance(item, MappingNode):
                 continue
-            target = self._slug_of(fields, "id")
-            owner = f'the questions asked under "{target}"' if target else "this group"
+            group_id = self._slug_of(fields, "id")
+            owner = f'the {noun} "{group_id}"' if group_id else f"this {noun}"
             draft = _EntryDraft(self._at(item.start_mark), owner)
-            if target is not None:
-                draft.id = _Placed(target, self._at(fields["id"][1].start_mark))
-            draft.phrasings = self._texts(fields.get("questions"), '"questions"', True)
+            if group_id is not None:
+                draft.id = _Placed(group_id, self._at(fields["id"][1].start_mark))
+            draft.phrasings = self._texts(fields.get(listed), f'"{listed}"', True)
             self._check_phrasings_differ(draft)
-            for question in draft.phrasings:
-                if redact(question.value) != question.value:
-                    self.reading.warning(
-                        question.location,
-                        f'"{question.value}" may hold personal data (the question log would '
-                        f'keep it as "{redact(question.value)}"). The faq folder is not '
-                        "private: write the question as `faqbot unanswered` shows it, with "
-                        "personal details left out",
-                    )
-            self.reading.asked.append(draft)
+            yield draft
+
+    def _warn_of_personal_data(self, questions: list[_Placed[str]]) -> None:
+        for question in questions:
+            redacted = redact(question.value)
+            if redacted != question.value:
+                self.reading.warning(
+                    question.location,
+                    f'"{question.value}" may hold personal data (the question log would keep '
+                    f'it as "{redacted}"). The faq folder is not private: write the question '
+                    "as `faqbot unanswered` shows it, with personal details left out",
+                )
 
     def _read_smalltalk(self, key_node: Node, value: Node) -> None:
         for item in self._items(key_node, value, '"smalltalk"', must_have_items=True):
