@@ -27,6 +27,7 @@ from datasets import (
     CROYDON_FAQ,
     CROYDON_HELDOUT,
     CROYDON_HELDOUT_SETS,
+    CROYDON_STYLE_SETS,
     CROYDON_TUNE,
 )
 
@@ -38,8 +39,9 @@ from bot.redaction import redact
 from bot.text import years_named
 
 ASKED_FILE = "asked.yaml"
-# The sets filed, in the order they were written. Sets still in croydon/unrun/ never are.
-FILED_SETS = [CROYDON_TUNE, CROYDON_HELDOUT, *CROYDON_HELDOUT_SETS]
+# The sets filed: the tuning set, the held-out sets in the order they were written, then the
+# style sets. Sets still in croydon/unrun/ never are.
+FILED_SETS = [CROYDON_TUNE, CROYDON_HELDOUT, *CROYDON_HELDOUT_SETS, *CROYDON_STYLE_SETS]
 
 HEADER = """\
 # yaml-language-server: $schema=./faq.schema.json
