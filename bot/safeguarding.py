@@ -1,7 +1,8 @@
 """Spots messages about a child at risk, so they get the emergency contacts before anything else.
 
 Missing one is far worse than a false alarm, so matching is generous: words are compared by
-stem ("hitting" ~ "hit") and long words tolerate a typo ("abussed" ~ "abused").
+stem ("hitting" ~ "hit") and words of four letters or more tolerate a typo ("abussed" ~ "abused",
+"chlid" ~ "child").
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, Levenshtein
 
 from bot.corpus import SafeguardingRules
 from bot.text import normalise, stem
@@ -80,10 +83,7 @@ class SafeguardingDetector:
             found = word_stem
             near = self._triggers_near.get(_slip_key(word_stem))
             if near and self._may_be_a_slip(word, word_stem):
-                best = process.extractOne(
-                    word_stem, near, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
-                )
-                found = best[0] if best else word_stem
+                found = _slips_for([word_stem], near)[0] or word_stem
             self._remember(word, found)
         return found
 
@@ -99,8 +99,8 @@ class SafeguardingDetector:
         """Read the new words of many messages at once, for `is_concern` to find.
 
         One rapidfuzz call compares a thousand words with every trigger, where one call per
-        word spends most of its time reading the triggers again. The first best match wins,
-        as in extractOne, so each word reads as it would alone.
+        word spends most of its time reading the triggers again. `_slips_for` decides for a
+        block as for one word, so each word reads as it would alone.
         """
         words = sorted(
             {
@@ -123,18 +123,9 @@ class SafeguardingDetector:
             near = self._triggers_near[key]
             for start in range(0, len(group), 1_000):
                 block = group[start : start + 1_000]
-                scores = process.cdist(
-                    [word_stem for _, word_stem in block],
-                    near,
-                    scorer=fuzz.ratio,
-                    score_cutoff=_FUZZY_CUTOFF,
-                    workers=1,
-                )
-                for (word, word_stem), row, best in zip(
-                    block, scores, scores.argmax(axis=1).tolist(), strict=True
-                ):
-                    found = near[best] if row[best] >= _FUZZY_CUTOFF else word_stem
-                    self._remember(word, found)
+                slips = _slips_for([word_stem for _, word_stem in block], near)
+                for (word, word_stem), slip in zip(block, slips, strict=True):
+                    self._remember(word, slip or word_stem)
 
     def _remember(self, word: str, reading: str) -> None:
         if len(self._readings) >= _READINGS_KEPT:
@@ -165,6 +156,27 @@ class SafeguardingDetector:
                     if tuple(stems[start : start + length]) in self._phrases:
                         return True
         return False
+
+
+def _slips_for(word_stems: list[str], near: list[str]) -> list[str | None]:
+    """For each stem, the trigger it is a slip of the finger for, or None.
+
+    A slip is close by `fuzz.ratio`, or two neighbouring letters swapped ("chlid", "reprot"):
+    one edit where a swap counts as one (OSA), two where it counts as two (Levenshtein).
+    fuzz.ratio counts a swap as two edits, too many for a five- or six-letter word. One changed
+    letter is not a slip in such a word: "rated" is one letter from "raped". Of the triggers
+    a stem may be a slip for, the closest by ratio wins, the first of equals.
+    """
+    ratios = process.cdist(word_stems, near, scorer=fuzz.ratio, workers=1)
+    swaps = process.cdist(word_stems, near, scorer=OSA.distance, workers=1)
+    changes = process.cdist(word_stems, near, scorer=Levenshtein.distance, workers=1)
+    swapped = (swaps == 1) & (changes == 2)
+    allowed = np.where((ratios >= _FUZZY_CUTOFF) | swapped, ratios, -1.0)
+    best = allowed.argmax(axis=1)
+    return [
+        near[column] if allowed[row, column] >= 0 else None
+        for row, column in enumerate(best.tolist())
+    ]
 
 
 def _slip_key(word_stem: str) -> tuple[str, int]:

@@ -99,6 +99,9 @@ CHILDREN_AT_RISK = {
         "my nieghbour hits his kids",
         "teh boy next door has bruses",
         "my sun is self harming",
+        # Two letters swapped, in words too short for the closeness rule to forgive.
+        "theres a chlid at risk on my estate",
+        "who do i tell about a chlid at risk",
     ],
     "asking how to report": [
         "who do i call about a kid",
@@ -135,6 +138,8 @@ NOT_EMERGENCIES = [
     "my daughter is doing a school project on croydon ofsted",
     # A longer word is not a slip of the finger for a short trigger: "manchester", "machete".
     "we are moving from manchester with the kids, what is croydon rated",
+    # A changed letter in a short word makes another word: "rated" is not "raped".
+    "what were croydons childrens services rated in 2018",
     # Nor is a place name whose first letter differs from a trigger's: "leeds", "bleed".
     "moving down from leeds with my 2 kids, is croydon social care any good",
     # Asking what a contact route is, not for its number: its FAQ entry has the numbers.
