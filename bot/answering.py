@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.corpus import Corpus, Entry
+from bot.index_cache import IndexCache
 from bot.loader import load_corpus
 from bot.matching import Matcher, Prepared, QuestionScores, ScoredEntry
 from bot.reply import Candidate, Choice, Outcome, Reply
@@ -87,12 +88,15 @@ class Responder:
         *,
         thresholds: Thresholds = Thresholds(),
         matcher: Matcher | None = None,
+        cache: IndexCache | None = None,
     ):
         self.corpus = corpus
         self.thresholds = thresholds
         not_answers = learned_non_answers(corpus)
         self._not_answers = {entry.id for entry in not_answers}
-        self.matcher = matcher or Matcher((*corpus.entries, *not_answers), corpus.synonyms)
+        self.matcher = matcher or Matcher(
+            (*corpus.entries, *not_answers), corpus.synonyms, cache=cache
+        )
         self._safeguarding = SafeguardingDetector(
             corpus.safeguarding, is_common_word=self.matcher.is_common_word
         )
@@ -130,9 +134,12 @@ class Responder:
         )
 
     @classmethod
-    def from_directory(cls, directory: Path) -> Responder:
-        """Load, check and index `directory`; raises FaqError if the content has errors."""
-        return cls(load_corpus(directory))
+    def from_directory(cls, directory: Path, cache: IndexCache | None = None) -> Responder:
+        """Load, check and index `directory`; raises FaqError if the content has errors.
+
+        `cache` keeps the trained index, for the next start from the same content.
+        """
+        return cls(load_corpus(directory), cache=cache)
 
     def respond(self, user: str, text: str) -> Reply:
         """The reply a resident gets to `text`. `user` is for front ends and logs, not matching."""

@@ -7,16 +7,22 @@ regression, solved in closed form) learns that from every wording at once, over 
 embedding and its word stems and stem pairs.
 
 It is solved in its dual (kernel) form, a system the size of the number of wordings whatever
-the vocabulary: 0.1 s for the Croydon FAQ's 700 wordings, about 8 s for 6,000. The solution is
-then turned into one weight vector per feature, so a question costs a few small sums.
+the vocabulary: 0.1 s for the FAQ's own 700 wordings, several seconds once residents' filed
+questions take it past 6,000, growing with the cube. The solution is then turned into one
+weight vector per feature, so a question costs a few small sums. An `IndexCache` keeps it, so
+the next start from the same wordings reads it back instead of solving again.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from pathlib import Path
 
 import numpy as np
+
+from bot.index_cache import IndexCache, TrainedWeights
 
 # Chosen on the tuning sets (benchmarks/tune_matcher.py): strong enough to generalise from a
 # dozen wordings per entry, weak enough not to memorise them.
@@ -33,6 +39,63 @@ def _weight(features: Collection[str]) -> float:
     return 1.0 / np.sqrt(len(features)) if features else 0.0
 
 
+def training_digest(
+    vectors: np.ndarray,
+    stems: Sequence[Sequence[str]],
+    labels: np.ndarray,
+    label_count: int,
+    regularisation: float,
+) -> str:
+    """A digest of everything `_train` reads, this module's code included: equal digests, equal
+    weights."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(f"{regularisation!r} {label_count} {vectors.shape} {vectors.dtype}".encode())
+    digest.update(np.ascontiguousarray(vectors).tobytes())
+    digest.update(np.ascontiguousarray(labels, dtype=np.int64).tobytes())
+    for wording in stems:
+        digest.update("\x1f".join(wording).encode() + b"\x1e")
+    return digest.hexdigest()
+
+
+def _train(
+    vectors: np.ndarray,
+    stems: Sequence[Sequence[str]],
+    labels: np.ndarray,
+    label_count: int,
+    regularisation: float,
+) -> TrainedWeights:
+    rows_with: dict[str, list[int]] = defaultdict(list)
+    row_weight = np.zeros(len(stems))
+    for row, wording in enumerate(stems):
+        # In order (dict.fromkeys, not set), so the sums below add up in the same order in
+        # every process: a set's order follows Python's per-process string hashing.
+        features = dict.fromkeys(word_features(wording))
+        row_weight[row] = _weight(features)
+        for feature in features:
+            rows_with[feature].append(row)
+    rows = {f: np.asarray(found, dtype=np.int64) for f, found in rows_with.items()}
+
+    # Similarity of every pair of wordings: embeddings' dot product plus shared features.
+    gram = vectors.astype(np.float64) @ vectors.T.astype(np.float64)
+    for found in rows.values():
+        weights = row_weight[found]
+        gram[np.ix_(found, found)] += np.outer(weights, weights)
+    gram[np.diag_indices_from(gram)] += regularisation
+    targets = np.zeros((len(labels), label_count))
+    targets[np.arange(len(labels)), labels] = 1.0
+    coefficients = np.linalg.solve(gram, targets)
+
+    # Back to one weight vector (over the labels) per embedding dimension and per feature.
+    feature_weights = np.zeros((len(rows), label_count), dtype=np.float32)
+    for n, found in enumerate(rows.values()):
+        feature_weights[n] = row_weight[found] @ coefficients[found]
+    return TrainedWeights(
+        features=tuple(rows),
+        vector_weights=(vectors.T @ coefficients).astype(np.float32),
+        feature_weights=feature_weights,
+    )
+
+
 class WordingClassifier:
     """Scores, for a question, each label (an entry, or one topic's versions) from 0 to 1."""
 
@@ -43,34 +106,19 @@ class WordingClassifier:
         labels: np.ndarray,
         label_count: int,
         regularisation: float = REGULARISATION,
+        cache: IndexCache | None = None,
     ):
-        rows_with: dict[str, list[int]] = defaultdict(list)
-        self._row_weight = np.zeros(len(stems))
-        for row, wording in enumerate(stems):
-            # In order (dict.fromkeys, not set), so the sums below add up in the same order in
-            # every process: a set's order follows Python's per-process string hashing.
-            features = dict.fromkeys(word_features(wording))
-            self._row_weight[row] = _weight(features)
-            for feature in features:
-                rows_with[feature].append(row)
-        self._rows = {f: np.asarray(rows, dtype=np.int64) for f, rows in rows_with.items()}
-
-        # Similarity of every pair of wordings: embeddings' dot product plus shared features.
-        gram = vectors.astype(np.float64) @ vectors.T.astype(np.float64)
-        for rows in self._rows.values():
-            weights = self._row_weight[rows]
-            gram[np.ix_(rows, rows)] += np.outer(weights, weights)
-        gram[np.diag_indices_from(gram)] += regularisation
-        targets = np.zeros((len(labels), label_count))
-        targets[np.arange(len(labels)), labels] = 1.0
-        coefficients = np.linalg.solve(gram, targets)
-
-        # Back to one weight vector (over the labels) per embedding dimension and per feature.
-        self._vector_weights = (vectors.T @ coefficients).astype(np.float32)
-        self._feature_index = {feature: n for n, feature in enumerate(self._rows)}
-        self._feature_weights = np.zeros((len(self._rows), label_count), dtype=np.float32)
-        for n, rows in enumerate(self._rows.values()):
-            self._feature_weights[n] = self._row_weight[rows] @ coefficients[rows]
+        weights = None
+        if cache:
+            digest = training_digest(vectors, stems, labels, label_count, regularisation)
+            weights = cache.load(digest)
+        if weights is None:
+            weights = _train(vectors, stems, labels, label_count, regularisation)
+            if cache:
+                cache.store(digest, weights)
+        self._vector_weights = weights.vector_weights
+        self._feature_index = {feature: n for n, feature in enumerate(weights.features)}
+        self._feature_weights = weights.feature_weights
 
     def scores(self, vector: np.ndarray, stems: Sequence[str]) -> np.ndarray:
         result = vector @ self._vector_weights

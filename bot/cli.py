@@ -126,11 +126,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run(settings)
         if arguments.command == "check":
-            return check(faq_dir, sys.stdout)
+            return check(faq_dir, sys.stdout, settings.index_cache_dir)
         if arguments.command == "ask":
-            return ask(faq_dir, arguments.question, arguments.json, sys.stdin, sys.stdout)
+            return ask(
+                faq_dir,
+                arguments.question,
+                arguments.json,
+                sys.stdin,
+                sys.stdout,
+                cache_dir=settings.index_cache_dir,
+            )
         if arguments.command == "eval":
-            return evaluate(faq_dir, arguments.cases, arguments.json, sys.stdout)
+            return evaluate(
+                faq_dir,
+                arguments.cases,
+                arguments.json,
+                sys.stdout,
+                cache_dir=settings.index_cache_dir,
+            )
         if arguments.command == "publish":
             return publish(
                 settings, arguments.update_id, arguments.dry_run, arguments.status, sys.stdout
@@ -151,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
         from bot.chat import chat
 
-        return chat(_responder(faq_dir), sys.stdin, sys.stdout)
+        return chat(_responder(faq_dir, settings.index_cache_dir), sys.stdin, sys.stdout)
     except (FaqError, SettingsError) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1
@@ -159,18 +172,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _responder(faq_dir: Path) -> Responder:
+def _responder(faq_dir: Path, cache_dir: Path | None) -> Responder:
     # Imported here so `faqbot check` and `--help` don't pay for loading the embeddings.
     from bot.answering import Responder
+    from bot.index_cache import index_cache_at
 
-    return Responder.from_directory(faq_dir)
+    # Reads an index the bot or `faqbot check` kept; a preview writes nothing.
+    return Responder.from_directory(faq_dir, index_cache_at(cache_dir, keeps=False))
 
 
-def check(faq_dir: Path, out: TextIO) -> int:
+def check(faq_dir: Path, out: TextIO, cache_dir: Path | None = None) -> int:
     """Print every problem in the FAQ folder; exit 1 when any is an error."""
     from bot.content_checks import check_content
+    from bot.index_cache import index_cache_at
 
-    problems = check_content(faq_dir)
+    problems = check_content(faq_dir, index_cache_at(cache_dir))
     for problem in problems:
         print(problem, file=out)
     errors = sum(1 for problem in problems if not problem.is_warning)
@@ -188,9 +204,16 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def ask(faq_dir: Path, question: str, as_json: bool, stdin: TextIO, out: TextIO) -> int:
+def ask(
+    faq_dir: Path,
+    question: str,
+    as_json: bool,
+    stdin: TextIO,
+    out: TextIO,
+    cache_dir: Path | None = None,
+) -> int:
     """Print what a resident would get. Reads nothing but the FAQ folder and writes nothing."""
-    responder = _responder(faq_dir)
+    responder = _responder(faq_dir, cache_dir)
     questions = stdin.read().splitlines() if question == "-" else [question]
     for number, text in enumerate(questions):
         reply = responder.respond("faqbot-ask", text)
@@ -249,7 +272,7 @@ async def staff_report(arguments: argparse.Namespace, settings: Settings, out: T
         from bot.unanswered import format_retest, retest
 
         faq_dir = Path(arguments.retest) if arguments.retest else settings.faq_dir
-        result = retest(wordings, _responder(faq_dir))
+        result = retest(wordings, _responder(faq_dir, settings.index_cache_dir))
         if arguments.json:
             figures = {
                 "checked": result.checked,
@@ -304,12 +327,14 @@ async def _stats(
     return 0
 
 
-def evaluate(faq_dir: Path, cases_file: Path, as_json: bool, out: TextIO) -> int:
+def evaluate(
+    faq_dir: Path, cases_file: Path, as_json: bool, out: TextIO, cache_dir: Path | None = None
+) -> int:
     from bot.evaluation import evaluate as run_cases
     from bot.evaluation import load_cases
 
     cases = load_cases(cases_file)
-    report, results = run_cases(_responder(faq_dir), cases)
+    report, results = run_cases(_responder(faq_dir, cache_dir), cases)
     misses = [r for r in results if not r.is_correct]
     if as_json:
         figures = report.as_dict()

@@ -6,13 +6,18 @@ from pathlib import Path
 
 from bot.answering import Responder
 from bot.corpus import Corpus, FaqError, Location, Problem
+from bot.index_cache import IndexCache
 from bot.loader import check_directory, load_corpus
 from bot.matching import Matcher
 from bot.reply import Outcome
 
 
-def check_content(directory: Path) -> list[Problem]:
-    """Every error and warning in the FAQ folder, in file and line order."""
+def check_content(directory: Path, cache: IndexCache | None = None) -> list[Problem]:
+    """Every error and warning in the FAQ folder, in file and line order.
+
+    `cache` keeps the indexes built here, so the bot reloading the checked folder need not
+    build them again.
+    """
     problems = check_directory(directory)
     if any(not problem.is_warning for problem in problems):
         return problems
@@ -20,7 +25,8 @@ def check_content(directory: Path) -> list[Problem]:
         corpus = load_corpus(directory)
     except FaqError as error:  # check_directory and load_corpus agree; this is a safety net
         return error.problems
-    found = misplaced_alternatives(corpus) + alternatives_not_answered(Responder(corpus))
+    found = misplaced_alternatives(corpus, Matcher(corpus.entries, corpus.synonyms, cache=cache))
+    found += alternatives_not_answered(Responder(corpus, cache=cache))
     return sorted(problems + found, key=_position)
 
 

@@ -30,6 +30,7 @@ from rapidfuzz import fuzz, process
 from bot.classifier import WordingClassifier
 from bot.corpus import Entry, Synonym
 from bot.embedding import Embedder, shared_embedder
+from bot.index_cache import IndexCache
 from bot.text import Vocabulary, is_year, normalise, stem
 
 # Words that carry no meaning for matching. Question words ("who", "when", "how") are kept:
@@ -124,6 +125,7 @@ class Matcher:
         *,
         weights: Weights = Weights(),
         embedder: Embedder | None = None,
+        cache: IndexCache | None = None,
     ):
         self.entries = tuple(entries)
         self.position = {entry.id: index for index, entry in enumerate(self.entries)}
@@ -191,6 +193,7 @@ class Matcher:
             [p.stems for p in phrasings],
             self._group[self._owner],
             len(groups),
+            cache=cache,
         )
         self._vector = functools.lru_cache(maxsize=256)(self._embed_one)
         # Each word's correction, looked up once (see _correct_ahead for thousands at once).

@@ -74,7 +74,7 @@ class FaqWatcher(Generic[Loaded]):
             return False
         self._seen = fingerprint
         try:
-            # Loading and indexing takes about a second: off the event loop, so answers go on.
+            # Loading and indexing takes seconds: off the event loop, so answers go on.
             loaded = await asyncio.to_thread(self._load, self.folder)
         except FaqError as error:
             log_event(

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
@@ -86,6 +87,17 @@ class Settings:
     updates_feed_interval: float = 600.0
     # A channel the bot posts each published update to (@name or -100... id). None: no channel.
     updates_channel: str | None = None
+
+    # Where the trained index is kept between starts (bot/index_cache.py); None: not kept.
+    # FAQBOT_INDEX_CACHE names another folder, or is "off". The default is beside the database.
+    index_cache_path: Path | None = None
+    index_cache_off: bool = False
+
+    @property
+    def index_cache_dir(self) -> Path | None:
+        if self.index_cache_off:
+            return None
+        return self.index_cache_path or self.database_path.parent / "faqbot-index"
 
     @property
     def heartbeat_file(self) -> Path:
@@ -167,6 +179,7 @@ class Settings:
             webhook_port=_parse_port(get("FAQBOT_WEBHOOK_PORT")),
             hash_key=get("FAQBOT_HASH_KEY"),
             heartbeat_path=Path(heartbeat) if heartbeat else None,
+            **_parse_index_cache(get("FAQBOT_INDEX_CACHE")),
             log_message_text=_parse_flag("FAQBOT_LOG_MESSAGE_TEXT", get("FAQBOT_LOG_MESSAGE_TEXT")),
             **_parse_send_rate(get("FAQBOT_SEND_RATE")),
             alert_concurrency=_parse_alert_concurrency(get("FAQBOT_ALERT_CONCURRENCY")),
@@ -184,6 +197,14 @@ class Settings:
             updates_feed_interval=_parse_feed_interval(get("FAQBOT_UPDATES_FEED_INTERVAL")),
             updates_channel=_parse_channel(get("FAQBOT_UPDATES_CHANNEL")),
         )
+
+
+def _parse_index_cache(value: str | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if value.lower() in ("off", "no", "false", "0"):
+        return {"index_cache_off": True}
+    return {"index_cache_path": Path(value)}
 
 
 def _parse_admins(value: str | None) -> frozenset[int]:

@@ -7,6 +7,7 @@ tests and benchmarks. The handlers are in `bot.telegram_handlers`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import signal
@@ -52,6 +53,7 @@ from bot.event_log import configure_logging, log_event
 from bot.feed import FeedFilter, FeedReader
 from bot.formatting import split_text
 from bot.health import Heartbeat
+from bot.index_cache import index_cache_at
 from bot.outbox import Outbox
 from bot.reload import FaqWatcher
 from bot.retry import RetryingRateLimiter, retry_after_seconds
@@ -291,7 +293,9 @@ class BotServices:
         )
         self.watcher = FaqWatcher(
             self.settings.faq_dir,
-            load=Responder.from_directory,
+            load=functools.partial(
+                Responder.from_directory, cache=index_cache_at(self.settings.index_cache_dir)
+            ),
             on_loaded=self._use_responder,
             on_broken=lambda error: self._tell_admins_about(application, error),
             interval=self.settings.reload_interval,
@@ -543,7 +547,8 @@ def run(settings: Settings) -> int:
         expected_errors=(InvalidToken,),
     )
     try:
-        responder = Responder.from_directory(settings.faq_dir)
+        cache = index_cache_at(settings.index_cache_dir)
+        responder = Responder.from_directory(settings.faq_dir, cache)
     except FaqError as error:
         print(f"Error: the FAQ in {settings.faq_dir} has problems:\n{error}", file=sys.stderr)
         return 1

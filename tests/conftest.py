@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +19,20 @@ from bot.answering import Responder
 from bot.outbox import UNSUBSCRIBE_HINT
 from bot.settings import Settings
 from bot.telegram_app import FaqBotApplication, build_application, running
+
+
+@pytest.fixture(autouse=True, scope="session")
+def index_cache_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`faqbot` commands keep the trained index in one folder of the test run's own.
+
+    Not beside the default database in the working folder; and the commands that index the
+    same FAQ read it back instead of training again (tests/test_index_cache.py shows the
+    scores are the same).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FAQBOT_INDEX_CACHE", str(tmp_path_factory.mktemp("faqbot-index")))
+        yield
+
 
 # ---------------------------------------------------------------------------------------------
 # The Telegram bot, run against the fake Bot API of tests/fake_telegram.py

@@ -125,6 +125,7 @@ def test_ask_prints_the_plain_reply_a_resident_would_see(
 
 
 def test_ask_writes_nothing_to_disk(capsys, monkeypatch, in_empty_folder) -> None:
+    monkeypatch.delenv("FAQBOT_INDEX_CACHE", raising=False)  # nor its index, by default
     run(capsys, monkeypatch, "ask", "--faq", str(SHIPPED_FAQ), "what is the current rating")
     assert list(in_empty_folder.iterdir()) == []
 
