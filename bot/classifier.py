@@ -46,8 +46,8 @@ def training_digest(
     label_count: int,
     regularisation: float,
 ) -> str:
-    """A digest of everything `_train` reads, this module's code included: equal digests, equal
-    weights."""
+    """A digest of everything `_train` reads, this module's code included: equal digests, the
+    same training."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
     digest.update(f"{regularisation!r} {label_count} {vectors.shape} {vectors.dtype}".encode())
     digest.update(np.ascontiguousarray(vectors).tobytes())

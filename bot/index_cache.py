@@ -15,6 +15,7 @@ a warning and a training, never an answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -79,7 +80,9 @@ class IndexCache:
             logger.warning("The index cache %s is incomplete; training again", path)
             return None
         if self.keeps:
-            os.utime(path)  # in use: the last to be deleted
+            # In use: the last to be deleted. A folder only readable here still serves.
+            with contextlib.suppress(OSError):
+                os.utime(path)
         return weights
 
     def store(self, digest: str, weights: TrainedWeights) -> None:
