@@ -9,32 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_matching import ENTRIES  # three small entries, quick to train on
 
-from bot.corpus import Entry
 from bot.index_cache import IndexCache
 from bot.matching import Matcher
 from bot.settings import Settings
 
-ENTRIES = (
-    Entry(
-        id="money-invested",
-        question="How much money has the council invested in children's services?",
-        alternatives=("how much has been spent on improvement", "extra investment each year"),
-        answer="An extra 10 million pounds a year since 2017.",
-    ),
-    Entry(
-        id="staff-numbers",
-        question="How many social workers does Croydon have?",
-        alternatives=("have they recruited more staff", "number of social care staff"),
-        answer="Staff numbers rose by about 40 per cent.",
-    ),
-    Entry(
-        id="camden-partnership",
-        question="What is the partnership with Camden?",
-        alternatives=("why is camden helping croydon",),
-        answer="Camden gave Croydon peer support.",
-    ),
-)
 SHIPPED_FAQ = Path(__file__).resolve().parent.parent / "faq"
 QUESTIONS = ["how much money went in", "did they hire more social workers", "camden?", "hello"]
 
