@@ -16,13 +16,19 @@ from aiohttp import web
 from fake_telegram import FakeTelegram
 
 from bot.answering import Responder
+from bot.index_cache import IndexCache
 from bot.outbox import UNSUBSCRIBE_HINT
 from bot.settings import Settings
 from bot.telegram_app import FaqBotApplication, build_application, running
 
 
+@pytest.fixture(scope="session")
+def index_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("faqbot-index")
+
+
 @pytest.fixture(autouse=True, scope="session")
-def index_cache_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def index_cache_for_the_session(index_cache_folder: Path) -> Iterator[None]:
     """`faqbot` commands keep the trained index in one folder of the test run's own.
 
     Not beside the default database in the working folder; and the commands that index the
@@ -30,8 +36,15 @@ def index_cache_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> Ite
     scores are the same).
     """
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FAQBOT_INDEX_CACHE", str(tmp_path_factory.mktemp("faqbot-index")))
+        patch.setenv("FAQBOT_INDEX_CACHE", str(index_cache_folder))
         yield
+
+
+@pytest.fixture(scope="session")
+def index_cache(index_cache_folder: Path) -> IndexCache:
+    """The same folder, for tests that build the shipped FAQ's responder themselves: training
+    on its thousands of wordings takes seconds, reading it back well under one."""
+    return IndexCache(index_cache_folder)
 
 
 # ---------------------------------------------------------------------------------------------

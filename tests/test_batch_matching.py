@@ -17,6 +17,7 @@ from conftest import TELEGRAM_FAQ, write_faq
 
 import bot.matching
 from bot.answering import MAX_QUESTION_CHARACTERS, Responder, Thresholds
+from bot.index_cache import IndexCache
 from bot.loader import load_corpus
 from bot.matching import Matcher
 from bot.reply import Outcome, Reply
@@ -105,8 +106,8 @@ def assert_same_replies(responder: Responder, questions: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def shipped() -> Responder:
-    return Responder.from_directory(ROOT / "faq")
+def shipped(index_cache: IndexCache) -> Responder:
+    return Responder.from_directory(ROOT / "faq", index_cache)
 
 
 @pytest.fixture(scope="module")
@@ -164,11 +165,11 @@ def misspelt(questions: list[str]) -> list[str]:
 
 
 def test_typos_corrected_a_thousand_at_a_time_are_corrected_as_one_at_a_time(
-    questions: list[str],
+    questions: list[str], index_cache: IndexCache
 ):
     corpus = load_corpus(ROOT / "faq")
-    together = Matcher(corpus.entries, corpus.synonyms)
-    alone = Matcher(corpus.entries, corpus.synonyms)
+    together = Matcher(corpus.entries, corpus.synonyms, cache=index_cache)
+    alone = Matcher(corpus.entries, corpus.synonyms, cache=index_cache)
     texts = misspelt(questions)
     assert [p.words for p in together._prepare_many(texts)] == [
         alone.prepare(text).words for text in texts

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.answering import Responder
+from bot.index_cache import IndexCache
 from bot.reply import Outcome
 
 SHIPPED_FAQ = Path(__file__).resolve().parent.parent / "faq"
@@ -161,8 +162,8 @@ REPORTING_TAG = "safeguarding"
 
 
 @pytest.fixture(scope="module")
-def responder() -> Responder:
-    return Responder.from_directory(SHIPPED_FAQ)
+def responder(index_cache: IndexCache) -> Responder:
+    return Responder.from_directory(SHIPPED_FAQ, index_cache)
 
 
 @pytest.mark.parametrize(

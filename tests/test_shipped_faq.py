@@ -17,6 +17,7 @@ from bot.answering import Responder
 from bot.content_checks import check_content
 from bot.corpus import Corpus
 from bot.evaluation import CaseResult, evaluate, load_cases, summarise
+from bot.index_cache import IndexCache
 from bot.loader import comparable
 from bot.redaction import redact
 from bot.reply import Outcome
@@ -53,8 +54,8 @@ PROFESSIONALS_LINE = "020 8726 6464"  # for professionals only: never given to r
 
 
 @pytest.fixture(scope="module")
-def responder() -> Responder:
-    return Responder.from_directory(SHIPPED_FAQ)
+def responder(index_cache: IndexCache) -> Responder:
+    return Responder.from_directory(SHIPPED_FAQ, index_cache)
 
 
 def test_the_shipped_faq_has_no_errors() -> None:
@@ -161,8 +162,8 @@ def test_now_means_the_newest_inspection_and_a_year_means_that_years(
     assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, entry_id)
 
 
-def test_the_current_rating_is_the_2024_one() -> None:
-    corpus = Responder.from_directory(SHIPPED_FAQ).corpus
+def test_the_current_rating_is_the_2024_one(responder: Responder) -> None:
+    corpus = responder.corpus
     ratings = sorted(
         (e for e in corpus.entries if e.topic == "ofsted-rating"), key=lambda e: e.as_of
     )
