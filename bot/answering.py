@@ -128,7 +128,7 @@ class Responder:
         self._one_word_questions = frozenset(
             word_stem
             for entry in corpus.entries
-            for phrasing in (entry.question, *entry.alternatives)
+            for phrasing in entry.staff_wordings
             if len(normalise(phrasing).split()) == 1
             for word_stem in self.matcher.prepare(phrasing).stems
         )

@@ -75,9 +75,14 @@ class Entry:
     asked: tuple[str, ...] = ()
 
     @property
+    def staff_wordings(self) -> tuple[str, ...]:
+        """The FAQ's own wordings of this entry: its question and alternatives."""
+        return (self.question, *self.alternatives)
+
+    @property
     def phrasings(self) -> tuple[str, ...]:
-        """Every way a resident may ask for this entry: question, alternatives, asked questions."""
-        return (self.question, *self.alternatives, *self.asked)
+        """Every way a resident may ask for this entry: staff's wordings, asked questions."""
+        return (*self.staff_wordings, *self.asked)
 
 
 @dataclass(frozen=True)

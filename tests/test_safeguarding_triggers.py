@@ -199,7 +199,7 @@ def test_no_faq_wording_gets_the_emergency_reply_unless_its_entry_is_about_repor
         if REPORTING_TAG not in entry.tags
         # Staff's own wordings. Residents' questions filed in faq/asked.yaml are their messages
         # as sent; the evaluation sets count any false alarm among them.
-        for wording in (entry.question, *entry.alternatives)
+        for wording in entry.staff_wordings
         if responder.respond("resident", wording).outcome is Outcome.SAFEGUARDING
     ]
     assert escalated == []
