@@ -178,7 +178,8 @@ class Matcher:
         self._phrasing_vectors = self._embedder.embed(self._phrasing_texts)
         # How far two float32 cosines of unit vectors, summed in different orders, can be
         # apart: each is within n x 2^-24 of the true value (n, the vector's length), whatever
-        # the order; twice that again, for safety. 6e-5 for WordLlama's 256 dimensions.
+        # the order; twice that again, for safety. 3e-5 for the 128 dimensions used
+        # (bot/embedding.py).
         self._cosine_slack = 2 * self._phrasing_vectors.shape[1] * float(np.finfo(np.float32).eps)
 
         # The classifier tells entries apart; versions of one topic are one label to it, as
