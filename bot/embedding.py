@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 # The vectors shipped have 256 dimensions, trained so that their first dimensions are an
-# embedding of their own (Matryoshka). The first 128 match as well on the evaluation sets, and in
-# half the time: every question is compared with every wording, thousands once residents'
-# questions are filed, and reading their vectors is most of a question's time
-# (benchmarks/README.md, "Sixth session").
+# embedding of their own (Matryoshka). The first 128 match as well on the evaluation sets and
+# are half as much to read: every question is compared with every wording, thousands once
+# residents' questions are filed, and reading their vectors was the largest part of a
+# question's time (benchmarks/README.md, "Sixth session").
 _SHIPPED_DIMENSIONS = 256
 DIMENSIONS = 128
 
