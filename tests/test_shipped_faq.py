@@ -58,8 +58,9 @@ def responder(index_cache: IndexCache) -> Responder:
     return Responder.from_directory(SHIPPED_FAQ, index_cache)
 
 
-def test_the_shipped_faq_has_no_errors() -> None:
-    errors = [p for p in check_content(SHIPPED_FAQ) if not p.is_warning]
+def test_the_shipped_faq_has_no_errors(index_cache: IndexCache) -> None:
+    # The run's index cache, as `faqbot check` keeps one: the responder's index is read back.
+    errors = [p for p in check_content(SHIPPED_FAQ, index_cache) if not p.is_warning]
     assert errors == []
 
 
