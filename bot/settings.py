@@ -199,10 +199,15 @@ class Settings:
         )
 
 
+# How a yes/no setting may be written; FAQBOT_INDEX_CACHE takes the "no" words as "off".
+_TRUE_WORDS = ("1", "true", "yes", "on")
+_FALSE_WORDS = ("0", "false", "no", "off")
+
+
 def _parse_index_cache(value: str | None) -> dict[str, Any]:
     if value is None:
         return {}
-    if value.lower() in ("off", "no", "false", "0"):
+    if value.lower() in _FALSE_WORDS:
         return {"index_cache_off": True}
     return {"index_cache_path": Path(value)}
 
@@ -376,9 +381,9 @@ def _parse_outbox_poll_interval(value: str | None) -> float:
 def _parse_flag(name: str, value: str | None) -> bool:
     if value is None:
         return False
-    if value.lower() in ("1", "true", "yes", "on"):
+    if value.lower() in _TRUE_WORDS:
         return True
-    if value.lower() in ("0", "false", "no", "off"):
+    if value.lower() in _FALSE_WORDS:
         return False
     raise SettingsError(f"{name} is {value!r} - set it to true or false")
 
