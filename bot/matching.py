@@ -506,8 +506,9 @@ class Matcher:
         more than the two can differ (self._cosine_slack). The fuzzy signal is taken at its
         highest, 100, for every phrasing; where that puts a phrasing at `below` or more, its
         fuzzy score is computed as `score` computes it, and counted whether or not the
-        phrasing is in `score`'s shortlist. SCORE_SLACK covers the
-        rounding of the sums. With a negative weight no such bound holds: infinity.
+        phrasing is in `score`'s shortlist, for questions with at most FUZZY_SHORTLIST such
+        phrasings. SCORE_SLACK covers the rounding of the sums. With a negative weight no
+        such bound holds: infinity.
         """
         weights, share = self._weight_vector, self._weights.classifier
         if not len(self._owner) or (weights < 0).any() or not 0 <= share <= 1:
@@ -544,6 +545,12 @@ class Matcher:
             scores = partial[question, phrasing] + weights[3]
             cls = np.repeat(classifier[rows, close], lengths)
             needed = (1 - share) * np.maximum(scores, 0.0) + share * cls + SCORE_SLACK >= below
+            # A question that needs more fuzzy scores than `score` works out is cheaper to
+            # score than to bound: its phrasings keep the highest fuzzy score, so its ceiling
+            # stays at `below` or above. A low `below` would otherwise put nearly every
+            # phrasing of every entry through rapidfuzz.
+            too_many = np.bincount(question[needed], minlength=len(prepared)) > FUZZY_SHORTLIST
+            needed &= ~too_many[question]
             if needed.any():
                 fuzzy = self._fuzzy_pairs(prepared, question[needed], phrasing[needed])
                 scores[needed] = partial[question[needed], phrasing[needed]] + weights[3] * (

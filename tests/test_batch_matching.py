@@ -206,16 +206,37 @@ def test_a_score_ceiling_is_never_below_the_score_of_any_entry(
 ):
     matcher = shipped.matcher
     every = np.arange(len(matcher.entries))
-    # A third of the questions, and another third misspelt: with the fuzzy score worked out
-    # for every phrasing (below=0.0) this is the suite's slowest check, and a thousand
-    # varied texts test the bounds well.
+    # A third of the questions, and another third misspelt: a thousand varied texts test the
+    # bounds well.
     texts = questions[::3] + misspelt(questions[1::3])
     scores = [matcher.entry_scores(text).max() for text in texts]
-    for below in (0.0, 0.42, np.inf):  # fuzzy scores computed for every entry, some, none
+    # Fuzzy scores computed for no phrasing (0.0: too many for any question), for up to the
+    # shortlist's number for many questions (0.3, 0.42), and for none (infinity).
+    for below in (0.0, 0.3, 0.42, np.inf):
         ceilings = [ceiling for _, ceiling in matcher.score_ceilings(texts, every, below)]
         assert all(c >= s for c, s in zip(ceilings, scores, strict=True)), below
     # A ceiling, and a close one: most questions far from every entry are shown to be far.
     assert sum(c * 100 < 41.99 for c in ceilings) > 0.5 * sum(s * 100 < 41.99 for s in scores)
+
+
+def test_a_ceiling_never_works_out_more_fuzzy_scores_than_the_score_would(
+    shipped: Responder, questions: list[str], monkeypatch: pytest.MonkeyPatch
+):
+    """A low `below` passes nearly every phrasing; bounding must not cost more than scoring."""
+    matcher = shipped.matcher
+    per_question: list[np.ndarray] = []
+    fuzzy_pairs = matcher._fuzzy_pairs
+
+    def counted(prepared, question, phrasing):  # type: ignore[no-untyped-def]
+        per_question.append(np.bincount(question, minlength=len(prepared)))
+        return fuzzy_pairs(prepared, question, phrasing)
+
+    monkeypatch.setattr(matcher, "_fuzzy_pairs", counted)
+    texts = questions[::5]
+    for below in (0.0, 0.15, 0.3):
+        list(matcher.score_ceilings(texts, np.arange(len(matcher.entries)), below))
+    assert per_question, "some questions' fuzzy scores were worked out"
+    assert max(int(counts.max()) for counts in per_question) <= bot.matching.FUZZY_SHORTLIST
 
 
 def test_the_retest_keeps_exactly_the_answers_and_suggestions_of_one_by_one_replies(
