@@ -52,6 +52,11 @@ FUZZY_SHORTLIST = 64
 # token_sort_ratio counts every word of the story against it. Shorter messages keep
 # token_sort_ratio alone: token_set_ratio gives "ofsted" 100 against any wording with "ofsted".
 LONG_MESSAGE_WORDS = 12
+# Of a long message's fuzzy shortlist, token_set_ratio goes to this many: the best on every
+# signal with token_sort_ratio in. It costs some 4 microseconds a pair against a story of
+# 16 words, so all 64 took a long message's time up by half; the wording inside the story
+# is among the best 16 (benchmarks/README.md, "Seventh session").
+STORY_SHORTLIST = 16
 # Questions scored together by `score_many`: enough to share the costly steps (one embedding
 # call, one fuzzy call), few enough that a batch's arrays stay small however many questions
 # there are: its signals (4 per phrasing, 8 bytes each) take at most BATCH_BYTES, 6 MB for
@@ -475,7 +480,9 @@ class Matcher:
             question_weight[row] = weight
         if positions:
             lengths = [len(p) for p in positions]
-            flat = np.concatenate(positions) + np.repeat(starts, lengths)
+            flat = np.concatenate(positions)
+            if len(prepared) > 1:
+                flat += np.repeat(starts, lengths)
             # bincount adds the amounts in the order given, as np.add.at does, several times
             # faster for a batch.
             matched = np.bincount(
@@ -579,9 +586,24 @@ class Matcher:
                 signals[with_words, 3] = fuzzy / 100.0
             return self._weight_vector @ signals
         partial = self._weight_vector[:3] @ self._signals(prepared, vectors, rows=3)
-        shortlist = np.argpartition(-partial, FUZZY_SHORTLIST, axis=1)[:, :FUZZY_SHORTLIST]
-        fuzzy = self._fuzzy(prepared, shortlist) / 100.0
-        partial[np.arange(len(prepared))[:, None], shortlist] += self._weight_vector[3] * fuzzy
+        last = count - FUZZY_SHORTLIST  # the shortlist: the best FUZZY_SHORTLIST, in any order
+        shortlist = np.argpartition(partial, last, axis=1)[:, last:]
+        question = np.repeat(np.arange(len(prepared)), FUZZY_SHORTLIST)
+        fuzzy = self._sort_ratios(prepared, question, shortlist.ravel()).reshape(shortlist.shape)
+        weight = self._weight_vector[3]
+        in_shortlist = (np.arange(len(prepared))[:, None], shortlist)
+        stories = np.flatnonzero([len(p.words) >= LONG_MESSAGE_WORDS for p in prepared])
+        if len(stories):
+            # Of a long message's shortlist, the best STORY_SHORTLIST so far also get
+            # token_set_ratio, the higher counting.
+            so_far = partial[in_shortlist][stories] + weight * (fuzzy[stories] / 100.0)
+            behind = FUZZY_SHORTLIST - STORY_SHORTLIST
+            best = (stories[:, None], np.argpartition(so_far, behind, axis=1)[:, behind:])
+            picked = shortlist[best]
+            question = np.repeat(stories, STORY_SHORTLIST)
+            within = self._set_ratios(prepared, question, picked.ravel()).reshape(picked.shape)
+            fuzzy[best] = np.maximum(fuzzy[best], within)
+        partial[in_shortlist] += weight * (fuzzy / 100.0)
         return partial
 
     def _fuzzy(self, prepared: Sequence[Prepared], phrasings: np.ndarray) -> np.ndarray:
@@ -599,25 +621,36 @@ class Matcher:
         rapidfuzz in one call. A long message's pairs also get token_set_ratio, the higher
         counting (LONG_MESSAGE_WORDS).
         """
-        one = len(prepared) == 1  # one question: rapidfuzz reads it once, for every phrasing
-        sorted_questions = [_sorted_words(p.text) for p in prepared]
-        scores = _pairwise(
-            [sorted_questions[row] for row in question.tolist()],
-            self._sorted_phrasings[phrasing].tolist(),
-            fuzz.ratio,
-            one,
-        )
+        scores = self._sort_ratios(prepared, question, phrasing)
         long = np.asarray([len(p.words) >= LONG_MESSAGE_WORDS for p in prepared], dtype=bool)
         in_long = np.flatnonzero(long[question])
         if len(in_long):
-            within = _pairwise(
-                [prepared[row].text for row in question[in_long].tolist()],
-                [self._phrasing_texts[k] for k in phrasing[in_long].tolist()],
-                fuzz.token_set_ratio,
-                one,
-            )
+            within = self._set_ratios(prepared, question[in_long], phrasing[in_long])
             scores[in_long] = np.maximum(scores[in_long], within)
         return scores
+
+    def _sort_ratios(
+        self, prepared: Sequence[Prepared], question: np.ndarray, phrasing: np.ndarray
+    ) -> np.ndarray:
+        """token_sort_ratio (0 to 100) of each pair of a question (row) and a phrasing."""
+        sorted_questions = [_sorted_words(p.text) for p in prepared]
+        return _pairwise(
+            [sorted_questions[row] for row in question.tolist()],
+            self._sorted_phrasings[phrasing].tolist(),
+            fuzz.ratio,
+            one_query=len(prepared) == 1,
+        )
+
+    def _set_ratios(
+        self, prepared: Sequence[Prepared], question: np.ndarray, phrasing: np.ndarray
+    ) -> np.ndarray:
+        """token_set_ratio (0 to 100) of each pair of a question (row) and a phrasing."""
+        return _pairwise(
+            [prepared[row].text for row in question.tolist()],
+            [self._phrasing_texts[k] for k in phrasing.tolist()],
+            fuzz.token_set_ratio,
+            one_query=len(prepared) == 1,
+        )
 
     def _classifier_scores(
         self, prepared: Sequence[Prepared], vectors: np.ndarray
@@ -692,12 +725,12 @@ def _sorted_words(text: str) -> str:
 
 
 def _pairwise(
-    queries: list[str], choices: list[str], scorer: Callable[..., float], one_query: bool
+    queries: list[str], choices: list[str], scorer: Callable[..., float], *, one_query: bool
 ) -> np.ndarray:
     """`scorer` of each query with the choice beside it.
 
-    When every query is the same text, rapidfuzz's cdist reads it once: the same scores, in
-    half the time.
+    When every query is the same text (`one_query`), rapidfuzz's cdist reads it once: the
+    same scores, in half the time.
     """
     if one_query and queries:
         return process.cdist(queries[:1], choices, scorer=scorer, workers=1)[0]
