@@ -343,15 +343,20 @@ class Responder:
 
         A year named picks the version in force then ("before 2024": the year before), and
         none if the year comes before them all ("the grades for each judgement in 2019": the
-        first are of 2020). A word for the present ("still", "latest") picks the newest.
+        first are of 2020), unless a later year named has one ("in care in 2016 and 2017": the
+        first inspection was in 2017). A word for the present ("still", "latest") picks the
+        newest.
         Otherwise the newest too, unless the question's own words clearly fit an older one
         ("was Croydon rated inadequate?").
         """
         versions = self._topics[best.topic or ""]
         if asked is not None:
-            year = asked.year - 1 if asked.relation == "before" else asked.year
-            in_force = [v for v in versions if v.as_of and v.as_of.year <= year]
-            return in_force[-1] if in_force else None
+            first = asked.year - 1 if asked.relation == "before" else asked.year
+            for year in (first, *asked.then):
+                in_force = [v for v in versions if v.as_of and v.as_of.year <= year]
+                if in_force:
+                    return in_force[-1]
+            return None
         newest = versions[-1]
         if about_now:
             return newest

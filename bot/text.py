@@ -92,10 +92,15 @@ _BEFORE_YEAR = re.compile(r"\b(?:before|prior to) (?:the )?(?:19[5-9]\d|20\d\d)\
 
 @dataclass(frozen=True)
 class TimeAsked:
-    """The first year a message names, and whether it asks about then or before."""
+    """The first year a message names, and whether it asks about then or before.
+
+    `then` holds the other years named, in order: the time asked about when the first
+    precedes every version of a fact ("in care in 2016 and 2017": the 2017 findings).
+    """
 
     year: int
     relation: Literal["in", "before"] = "in"
+    then: tuple[int, ...] = ()
 
 
 def time_asked(text: str) -> TimeAsked | None:
@@ -104,9 +109,8 @@ def time_asked(text: str) -> TimeAsked | None:
     if not years:
         return None
     found = _BEFORE_YEAR.search(normalise(text))
-    if found is not None and found.group().endswith(str(years[0])):
-        return TimeAsked(years[0], "before")
-    return TimeAsked(years[0])
+    before = found is not None and found.group().endswith(str(years[0]))
+    return TimeAsked(years[0], "before" if before else "in", tuple(years[1:]))
 
 
 # Words that ask about the present: with no year named, the newest version of a fact answers.
