@@ -146,37 +146,32 @@ def test_before_a_year_gets_the_version_in_force_then(
     assert responder.respond("u1", message).candidates[0].entry_id == version
 
 
+# A fact known only from 2020 on: the grade for each judgement.
+GRADES_2020 = Entry(
+    id="judgement-grades-2020",
+    question="What grade did Croydon get for each judgement in 2020?",
+    alternatives=("croydon's grade for each judgement in 2020",),
+    answer="In 2020 each judgement was graded good, one requires improvement.",
+    topic="judgement-grades",
+    as_of=date(2020, 3, 16),
+)
+
+
 def test_a_year_before_every_version_of_a_fact_never_gets_a_later_version() -> None:
     # Grades for each judgement are known from 2020 on; in 2019 only the 2017 rating speaks.
-    grades_2020 = Entry(
-        id="judgement-grades-2020",
-        question="What grade did Croydon get for each judgement in 2020?",
-        alternatives=("croydon's grade for each judgement in 2020",),
-        answer="In 2020 each judgement was graded good, one requires improvement.",
-        topic="judgement-grades",
-        as_of=date(2020, 3, 16),
-    )
-    responder = responder_over((*ENTRIES, grades_2020))
+    responder = responder_over((*ENTRIES, GRADES_2020))
 
-    assert responder.respond("u1", "grade for each judgement in 2020").entry_id == grades_2020.id
+    assert responder.respond("u1", "grade for each judgement in 2020").entry_id == GRADES_2020.id
     reply = responder.respond("u1", "what grade did croydon get for each judgement in 2019")
-    assert grades_2020.id not in {c.entry_id for c in reply.candidates}
+    assert GRADES_2020.id not in {c.entry_id for c in reply.candidates}
 
 
 def test_a_year_before_every_version_gives_way_to_a_later_year_named() -> None:
     # "In care in 2016 and 2017": nothing was judged in 2016, the 2017 version speaks of then.
-    grades_2020 = Entry(
-        id="judgement-grades-2020",
-        question="What grade did Croydon get for each judgement in 2020?",
-        alternatives=("croydon's grade for each judgement in 2020",),
-        answer="In 2020 each judgement was graded good, one requires improvement.",
-        topic="judgement-grades",
-        as_of=date(2020, 3, 16),
-    )
-    responder = responder_over((*ENTRIES, grades_2020))
+    responder = responder_over((*ENTRIES, GRADES_2020))
 
     reply = responder.respond("u1", "what grade did croydon get for each judgement in 2019 or 2020")
-    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, grades_2020.id)
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, GRADES_2020.id)
     assert responder.respond("u1", "ofsted rating in 2016 and 2017").entry_id == "rating-2017"
     # The first year named still comes first when it has a version.
     assert responder.respond("u1", "ofsted rating in 2017 and 2020").entry_id == "rating-2017"
