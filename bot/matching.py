@@ -5,7 +5,8 @@ Signals per phrasing, each measured on the evaluation sets (benchmarks/README.md
 - idf-weighted word overlap on stems, both ways: how much of the question the phrasing covers
   and how much of the phrasing the question covers, so rare words ("Camden") count most;
 - rapidfuzz `token_sort_ratio` on the cleaned text: near-copies and word-order changes; for a
-  long message, `token_set_ratio` too, the higher counting: a wording inside a story.
+  long message, `token_set_ratio` too against its best wordings, the higher counting: a
+  wording inside a story.
 They are fused as a weighted sum per phrasing. An entry's score, 0 to 100, blends its best
 phrasing's with the classifier's (bot/classifier.py), which learns from all the wordings of
 every entry at once. Everything that does not depend on the question is computed once, here.
@@ -54,8 +55,8 @@ FUZZY_SHORTLIST = 64
 LONG_MESSAGE_WORDS = 12
 # Of a long message's fuzzy shortlist, token_set_ratio goes to this many: the best on every
 # signal with token_sort_ratio in. It costs some 4 microseconds a pair against a story of
-# 16 words, so all 64 took a long message's time up by half; the wording inside the story
-# is among the best 16 (benchmarks/README.md, "Seventh session").
+# 16 words, so all 64 took a long message's time up by half; the best 16 answer as well as
+# all 64 on the evaluation sets (benchmarks/README.md, "Seventh session").
 STORY_SHORTLIST = 16
 # Questions scored together by `score_many`: enough to share the costly steps (one embedding
 # call, one fuzzy call), few enough that a batch's arrays stay small however many questions
