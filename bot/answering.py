@@ -344,13 +344,13 @@ class Responder:
         A year named picks the version in force then ("before 2024": the year before), and
         none if the year comes before them all ("the grades for each judgement in 2019": the
         first are of 2020), unless a later year named has one ("in care in 2016 and 2017": the
-        first inspection was in 2017). A word for the present ("still", "latest") picks the
-        newest.
+        first inspection was in 2017). "Since" a year ("better or worse since 2020") and a word
+        for the present ("still", "latest") pick the newest.
         Otherwise the newest too, unless the question's own words clearly fit an older one
         ("was Croydon rated inadequate?").
         """
         versions = self._topics[best.topic or ""]
-        if asked is not None:
+        if asked is not None and asked.relation != "since":
             first = asked.year - 1 if asked.relation == "before" else asked.year
             for year in (first, *asked.then):
                 in_force = [v for v in versions if v.as_of and v.as_of.year <= year]
@@ -358,7 +358,7 @@ class Responder:
                     return in_force[-1]
             return None
         newest = versions[-1]
-        if about_now:
+        if about_now or asked is not None:  # asked is "since" a year: until now
             return newest
         position = self.matcher.position
         if scores[position[best.id]] - scores[position[newest.id]] >= VERSION_LEAD:

@@ -88,29 +88,43 @@ def years_named(text: str) -> list[int]:
 # "rated before 2024", "before the 2024 inspection": the time asked about is just before the
 # year. Not "after": "rated after the 2020 re-inspection" asks for that inspection's rating.
 _BEFORE_YEAR = re.compile(r"\b(?:before|prior to) (?:the )?(?:19[5-9]\d|20\d\d)\b")
+# "better or worse since 2020", "changed since the 2017 report": the time from the year until
+# now, which the newest version speaks of.
+_SINCE_YEAR = re.compile(r"\bsince (?:the )?(?:19[5-9]\d|20\d\d)\b")
 
 
 @dataclass(frozen=True)
 class TimeAsked:
-    """The first year a message names, and whether it asks about then or before.
+    """The first year a message names, and whether it asks about then, before, or since.
 
     `then` holds the other years named, in order: the time asked about when the first
     precedes every version of a fact ("in care in 2016 and 2017": the 2017 findings).
     """
 
     year: int
-    relation: Literal["in", "before"] = "in"
+    relation: Literal["in", "before", "since"] = "in"
     then: tuple[int, ...] = ()
 
 
 def time_asked(text: str) -> TimeAsked | None:
-    """"rating in 2017" -> 2017; "rated before the 2024 inspection" -> before 2024; else None."""
+    """"rating in 2017" -> 2017; "rated before the 2024 inspection" -> before 2024; "better
+    since 2020" -> since 2020; else None."""
     years = years_named(text)
     if not years:
         return None
-    found = _BEFORE_YEAR.search(normalise(text))
-    before = found is not None and found.group().endswith(str(years[0]))
-    return TimeAsked(years[0], "before" if before else "in", tuple(years[1:]))
+    cleaned = normalise(text)
+    relation: Literal["in", "before", "since"] = "in"
+    if _said_of(years[0], _BEFORE_YEAR, cleaned):
+        relation = "before"
+    elif _said_of(years[0], _SINCE_YEAR, cleaned):
+        relation = "since"
+    return TimeAsked(years[0], relation, tuple(years[1:]))
+
+
+def _said_of(year: int, pattern: re.Pattern[str], text: str) -> bool:
+    """Whether the first phrase `pattern` finds in `text` is about `year`."""
+    found = pattern.search(text)
+    return found is not None and found.group().endswith(str(year))
 
 
 # Words that ask about the present: with no year named, the newest version of a fact answers.

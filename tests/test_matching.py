@@ -60,11 +60,13 @@ def test_years_are_found_only_as_whole_four_digit_years() -> None:
     assert years_named("call 020 8255 2888 or 12017") == []
 
 
-def test_the_time_asked_about_is_the_first_year_and_whether_before_it() -> None:
+def test_the_time_asked_about_is_the_first_year_and_whether_before_or_since_it() -> None:
     assert time_asked("rating in 2017, or 2020?") == TimeAsked(2017, "in", (2020,))
     assert time_asked("Rated BEFORE the 2024 inspection?") == TimeAsked(2024, "before")
     assert time_asked("what happened after 2017") == TimeAsked(2017, "in")
     assert time_asked("in 2017, before 2020") == TimeAsked(2017, "in", (2020,))
+    assert time_asked("better or worse SINCE the 2020 one?") == TimeAsked(2020, "since")
+    assert time_asked("rated in 2017, better since 2020?") == TimeAsked(2017, "in", (2020,))
     assert time_asked("what is croydon rated") is None
 
 

@@ -157,6 +157,12 @@ GRADES_2020 = Entry(
 )
 
 
+def test_since_a_year_asks_about_the_time_until_now(responder: Responder) -> None:
+    reply = responder.respond("u1", "has the ofsted rating changed since 2020")
+    assert (reply.outcome, reply.entry_id) == (Outcome.ANSWER, "rating-2024")
+    assert responder.respond("u1", "ofsted rating in 2020").entry_id == "rating-2020"
+
+
 def test_a_year_before_every_version_of_a_fact_never_gets_a_later_version() -> None:
     # Grades for each judgement are known from 2020 on; in 2019 only the 2017 rating speaks.
     responder = responder_over((*ENTRIES, GRADES_2020))
