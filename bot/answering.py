@@ -16,7 +16,14 @@ from bot.matching import Matcher, Prepared, QuestionScores, ScoredEntry
 from bot.reply import Candidate, Choice, Outcome, Reply
 from bot.safeguarding import SafeguardingDetector
 from bot.smalltalk import SmalltalkReplies
-from bot.text import TimeAsked, asks_about_now, normalise, time_asked, years_named
+from bot.text import (
+    TimeAsked,
+    asks_about_now,
+    asks_before_the_latest,
+    normalise,
+    time_asked,
+    years_named,
+)
 
 # Longer than any real question; past this the resident is asked to shorten it (after the
 # safeguarding check, which reads everything).
@@ -312,6 +319,10 @@ class Responder:
         question about the rating is not "too close to call" between its own versions.
         """
         asked = time_asked(text)
+        # "The inspection before the most recent one: what had changed since 2017?" names
+        # the inspection; a year it is "since" only says what the question compares with.
+        since_or_no_year = asked is None or asked.relation == "since"
+        before_latest = since_or_no_year and asks_before_the_latest(text)
         # A single word ("rating?") says nothing of when: it is about now.
         about_now = asks_about_now(text) or len(set(question.prepared.stems)) <= 1
         scores = question.entry_scores * 100
@@ -326,7 +337,7 @@ class Responder:
                 continue
             if entry.topic is not None:
                 seen_topics.add(entry.topic)
-                version = self._version(entry, asked, about_now, points)
+                version = self._version(entry, asked, about_now, points, before_latest)
                 if version is None:
                     continue  # none of the topic's versions speaks of the year asked about
                 entry = version
@@ -337,7 +348,12 @@ class Responder:
         return ranked
 
     def _version(
-        self, best: Entry, asked: TimeAsked | None, about_now: bool, scores: list[float]
+        self,
+        best: Entry,
+        asked: TimeAsked | None,
+        about_now: bool,
+        scores: list[float],
+        before_latest: bool,
     ) -> Entry | None:
         """The version of `best`'s topic that the question is about; None if none can be.
 
@@ -345,11 +361,14 @@ class Responder:
         none if the year comes before them all ("the grades for each judgement in 2019": the
         first are of 2020), unless a later year named has one ("in care in 2016 and 2017": the
         first inspection was in 2017). "Since" a year ("better or worse since 2020") and a word
-        for the present ("still", "latest") pick the newest.
+        for the present ("still", "latest") pick the newest; "the one before the latest" the
+        version before it, if there is one.
         Otherwise the newest too, unless the question's own words clearly fit an older one
         ("was Croydon rated inadequate?").
         """
         versions = self._topics[best.topic or ""]
+        if before_latest:
+            return versions[-2] if len(versions) > 1 else None
         if asked is not None and asked.relation != "since":
             first = asked.year - 1 if asked.relation == "before" else asked.year
             for year in (first, *asked.then):

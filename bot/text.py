@@ -152,6 +152,18 @@ def asks_about_now(text: str) -> bool:
     return not _PRESENT_VERBS.isdisjoint(words) and _PAST_VERBS.isdisjoint(words)
 
 
+# "the one before the latest inspection", "the inspection before the most recent one": the
+# version before the newest, though "latest" and "current" are words for the present.
+_BEFORE_THE_LATEST = re.compile(
+    r"\bbefore (?:the |this )?(?:latest|most recent|current|newest|last|recent)\b"
+)
+
+
+def asks_before_the_latest(text: str) -> bool:
+    """True for "the one before the latest inspection", "the report before the current one"."""
+    return _BEFORE_THE_LATEST.search(normalise(text)) is not None
+
+
 def is_year(word: str) -> bool:
     return len(word) == 4 and _YEAR.fullmatch(word) is not None
 

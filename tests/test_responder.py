@@ -163,6 +163,20 @@ def test_since_a_year_asks_about_the_time_until_now(responder: Responder) -> Non
     assert responder.respond("u1", "ofsted rating in 2020").entry_id == "rating-2020"
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the one before the latest inspection, what rating did croydon get",
+        "what was the ofsted rating before the current one",
+        "the inspection before the most recent one: what rating, and how had it changed since 2017",
+    ],
+)
+def test_the_one_before_the_latest_gets_the_version_before_the_newest(
+    responder: Responder, message: str
+) -> None:
+    assert responder.respond("u1", message).candidates[0].entry_id == "rating-2020"
+
+
 def test_a_year_before_every_version_of_a_fact_never_gets_a_later_version() -> None:
     # Grades for each judgement are known from 2020 on; in 2019 only the 2017 rating speaks.
     responder = responder_over((*ENTRIES, GRADES_2020))
