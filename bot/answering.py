@@ -319,12 +319,14 @@ class Responder:
         question about the rating is not "too close to call" between its own versions.
         """
         asked = time_asked(text)
+        since = asked is not None and asked.relation == "since"
+        if since:
+            asked = None  # "better or worse since 2020": the time from then until now
         # "The inspection before the most recent one: what had changed since 2017?" names
-        # the inspection; a year it is "since" only says what the question compares with.
-        since_or_no_year = asked is None or asked.relation == "since"
-        before_latest = since_or_no_year and asks_before_the_latest(text)
+        # the inspection; the year it is "since" only says what it is compared with.
+        before_latest = asked is None and asks_before_the_latest(text)
         # A single word ("rating?") says nothing of when: it is about now.
-        about_now = asks_about_now(text) or len(set(question.prepared.stems)) <= 1
+        about_now = since or asks_about_now(text) or len(set(question.prepared.stems)) <= 1
         scores = question.entry_scores * 100
         order = np.argsort(-scores, kind="stable").tolist()
         points = scores.tolist()  # Python floats: quicker to read one at a time
@@ -369,7 +371,7 @@ class Responder:
         versions = self._topics[best.topic or ""]
         if before_latest:
             return versions[-2] if len(versions) > 1 else None
-        if asked is not None and asked.relation != "since":
+        if asked is not None:
             first = asked.year - 1 if asked.relation == "before" else asked.year
             for year in (first, *asked.then):
                 in_force = [v for v in versions if v.as_of and v.as_of.year <= year]
@@ -377,7 +379,7 @@ class Responder:
                     return in_force[-1]
             return None
         newest = versions[-1]
-        if about_now or asked is not None:  # asked is "since" a year: until now
+        if about_now:
             return newest
         position = self.matcher.position
         if scores[position[best.id]] - scores[position[newest.id]] >= VERSION_LEAD:
