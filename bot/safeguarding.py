@@ -25,6 +25,10 @@ _FUZZY_CUTOFF = 84
 # shorter than a trigger's by more than this is another word ("manchester" is not "machete").
 # Nor does it change the first letter, which people rarely get wrong ("leeds" is not "bleed").
 _FUZZY_LENGTH_GAP = 1
+# Nor does it make a word more than two letters longer than the trigger's longest written form:
+# "decades" and "dreadful" stem near "dead", and "additionally" near "addict", but are longer
+# words, not slips.
+_SLIP_EXTRA_LETTERS = 2
 # Words whose reading is remembered; past this many they are forgotten and read again.
 _READINGS_KEPT = 100_000
 # Where a sentence ends: a full stop, question or exclamation mark before a space or the end.
@@ -57,6 +61,13 @@ class SafeguardingDetector:
             if len(s) >= _FUZZY_FROM_LENGTH - 1
         )
         self._all_triggers = phrase_words | self._child_stems | self._harm_stems
+        # The longest word staff wrote for each trigger stem ("abused" for "abus").
+        self._longest_written: dict[str, int] = {}
+        for written in (*rules.child_words, *rules.harm_words, *rules.phrases):
+            words = normalise(written).split()
+            for word, word_stem in zip(words, stem(words), strict=True):
+                longest = self._longest_written.get(word_stem, 0)
+                self._longest_written[word_stem] = max(longest, len(word))
         # The triggers a stem may be a slip for, by its first letter and length, in the order
         # above.
         lengths = {len(s) for s in self._trigger_stems}
@@ -81,11 +92,17 @@ class SafeguardingDetector:
         if found is None:
             word_stem = stem([word])[0]
             found = word_stem
-            near = self._triggers_near.get(_slip_key(word_stem))
+            near = self._triggers_near_word(word, word_stem)
             if near and self._may_be_a_slip(word, word_stem):
                 found = _slips_for([word_stem], near)[0] or word_stem
             self._remember(word, found)
         return found
+
+    def _triggers_near_word(self, word: str, word_stem: str) -> list[str]:
+        """The triggers a word may be a slip for: by its stem, and not much longer written."""
+        near = self._triggers_near.get(_slip_key(word_stem), ())
+        most = len(word) - _SLIP_EXTRA_LETTERS
+        return [trigger for trigger in near if self._longest_written.get(trigger, 0) >= most]
 
     def _may_be_a_slip(self, word: str, word_stem: str) -> bool:
         """A word to compare with the triggers: not one of them, not everyday, long enough."""
@@ -110,17 +127,20 @@ class SafeguardingDetector:
                 if word not in self._readings
             }
         )
-        # Grouped by the stem's first letter and length, each group compared with the triggers
-        # near it.
-        slips: dict[tuple[str, int], list[tuple[str, str]]] = {}
+        # Grouped by the stem's first letter and length and the word's length, each group
+        # compared with the triggers near it.
+        slips: dict[tuple[str, int, int], list[tuple[str, str]]] = {}
+        near_of: dict[tuple[str, int, int], list[str]] = {}
         for word, word_stem in zip(words, stem(words), strict=True):
-            key = _slip_key(word_stem)
-            if self._triggers_near.get(key) and self._may_be_a_slip(word, word_stem):
+            key = (*_slip_key(word_stem), len(word))
+            if key not in near_of:
+                near_of[key] = self._triggers_near_word(word, word_stem)
+            if near_of[key] and self._may_be_a_slip(word, word_stem):
                 slips.setdefault(key, []).append((word, word_stem))
             else:
                 self._remember(word, word_stem)
         for key, group in slips.items():
-            near = self._triggers_near[key]
+            near = near_of[key]
             for start in range(0, len(group), 1_000):
                 block = group[start : start + 1_000]
                 slips = _slips_for([word_stem for _, word_stem in block], near)

@@ -139,6 +139,11 @@ NOT_EMERGENCIES = [
     "my daughter is doing a school project on croydon ofsted",
     # A longer word is not a slip of the finger for a short trigger: "manchester", "machete".
     "we are moving from manchester with the kids, what is croydon rated",
+    # Nor is a word more than two letters longer than any written form of the trigger it stems
+    # near: "decades" and "dreadful" near "dead", "additionally" near "addict".
+    "my kids are grown up now but we have lived here for decades, how is croydon rated",
+    "the ofsted verdict on croydon childrens services was dreadful, is it any better now",
+    "has the council spent additionally on children since 2017",
     # A changed letter in a short word makes another word: "rated" is not "raped".
     "what were croydons childrens services rated in 2018",
     # Nor is a place name whose first letter differs from a trigger's: "leeds", "bleed".
