@@ -110,6 +110,10 @@ class SafeguardingRules:
     examples: tuple[str, ...] = ()
     # Residents' messages filed under "safeguarding" in an "asked:" section, learnt the same way.
     asked: tuple[str, ...] = ()
+    # Phrases that say no child is at risk ("nobody is in danger"): their words trigger nothing,
+    # so a resident who says so is not sent the emergency reply for saying it. The rest of the
+    # message still counts.
+    reassurances: tuple[str, ...] = ()
 
     @property
     def learned(self) -> tuple[str, ...]:

@@ -100,7 +100,7 @@ SYNONYM = Shape(
 )
 SAFEGUARDING = Shape(
     "the safeguarding section",
-    ("reply", "phrases", "child_words", "harm_words", "examples"),
+    ("reply", "phrases", "child_words", "harm_words", "reassurances", "examples"),
     ("reply", "phrases", "child_words", "harm_words"),
     'the lines "reply:", "phrases:", "child_words:" and "harm_words:" indented under it',
 )
@@ -697,6 +697,7 @@ class _FileReader:
             for name in ("phrases", "child_words", "harm_words")
         }
         examples = self._texts(fields.get("examples"), '"examples"', False)
+        reassurances = self._texts(fields.get("reassurances"), '"reassurances"', False)
         if examples:
             draft = _EntryDraft(self._at(value.start_mark), "the safeguarding examples")
             draft.target = ASKED_SAFEGUARDING
@@ -711,6 +712,7 @@ class _FileReader:
             child_words=tuple(placed.value for placed in lists["child_words"]),
             harm_words=tuple(placed.value for placed in lists["harm_words"]),
             examples=tuple(placed.value for placed in examples),
+            reassurances=tuple(placed.value for placed in reassurances),
         )
 
     def _read_elsewhere(self, key_node: Node, value: Node) -> None:

@@ -42,16 +42,10 @@ class SafeguardingDetector:
         # Real words are taken as written: "anger" is not a typo of "danger", nor "other" of
         # "mother". Only words a dictionary lacks are read as slips of the finger.
         self._is_common_word = is_common_word
-        self._phrases = {
-            tuple(stem(normalise(phrase).split())) for phrase in rules.phrases if normalise(phrase)
-        }
-        self._phrases.discard(())
-        # The lengths of the phrases starting with each stem: a message is looked up in the
-        # phrases once per length at each of its words, however many phrases share a first word.
-        lengths: dict[str, set[int]] = {}
-        for phrase in self._phrases:
-            lengths.setdefault(phrase[0], set()).add(len(phrase))
-        self._phrase_lengths = {first: sorted(found) for first, found in lengths.items()}
+        self._phrases = _stemmed(rules.phrases)
+        self._phrase_lengths = _lengths_by_first_word(self._phrases)
+        self._reassurances = _stemmed(rules.reassurances)
+        self._reassurance_lengths = _lengths_by_first_word(self._reassurances)
         self._child_stems = _stems_of(rules.child_words)
         self._harm_stems = _stems_of(rules.harm_words)
         phrase_words = {word for phrase in self._phrases for word in phrase}
@@ -167,6 +161,8 @@ class SafeguardingDetector:
             ]
             for sentence in _SENTENCE_END.split(text)
         ]
+        if self._reassurances:
+            sentences = [self._without_reassurances(stems) for stems in sentences]
         present = {word_stem for stems in sentences for word_stem in stems}
         if present & self._child_stems and present & self._harm_stems:
             return True
@@ -176,6 +172,28 @@ class SafeguardingDetector:
                     if tuple(stems[start : start + length]) in self._phrases:
                         return True
         return False
+
+    def _without_reassurances(self, stems: list[str]) -> list[str]:
+        """A sentence's stems with the reassurances' words blanked ("nobody is in danger")."""
+        kept = list(stems)
+        for start, word_stem in enumerate(stems):
+            for length in self._reassurance_lengths.get(word_stem, ()):
+                if tuple(stems[start : start + length]) in self._reassurances:
+                    kept[start : start + length] = [""] * length
+        return kept
+
+
+def _stemmed(phrases: Iterable[str]) -> set[tuple[str, ...]]:
+    return {tuple(stem(normalise(phrase).split())) for phrase in phrases} - {()}
+
+
+def _lengths_by_first_word(phrases: set[tuple[str, ...]]) -> dict[str, list[int]]:
+    """The lengths of the phrases starting with each stem: a message is looked up in the
+    phrases once per length at each of its words, however many phrases share a first word."""
+    lengths: dict[str, set[int]] = {}
+    for phrase in phrases:
+        lengths.setdefault(phrase[0], set()).add(len(phrase))
+    return {first: sorted(found) for first, found in lengths.items()}
 
 
 def _slips_for(word_stems: list[str], near: list[str]) -> list[str | None]:

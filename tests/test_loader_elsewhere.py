@@ -103,3 +103,27 @@ def test_a_safeguarding_example_repeated_names_both_lines(tmp_path: Path) -> Non
 
     assert where(error) == "safeguarding.yaml:9"
     assert "already asked at line 8 of the safeguarding examples" in error.message
+
+
+def test_safeguarding_reassurances_are_optional_and_loaded(tmp_path: Path) -> None:
+    with_reassurances = SAFEGUARDING_YAML + "  reassurances:\n    - nobody is in danger\n"
+    (tmp_path / "with").mkdir()
+    folder = faq_folder(
+        tmp_path / "with", {"ofsted.yaml": WHAT_IS_OFSTED, "safeguarding.yaml": with_reassurances}
+    )
+    without = faq_folder(tmp_path, {"ofsted.yaml": WHAT_IS_OFSTED})
+
+    assert load_corpus(folder, today=TODAY).safeguarding.reassurances == ("nobody is in danger",)
+    assert load_corpus(without, today=TODAY).safeguarding.reassurances == ()
+
+
+def test_safeguarding_reassurances_written_as_one_line_name_their_line(tmp_path: Path) -> None:
+    with_reassurances = SAFEGUARDING_YAML + "  reassurances: nobody is in danger\n"
+    folder = faq_folder(
+        tmp_path, {"ofsted.yaml": WHAT_IS_OFSTED, "safeguarding.yaml": with_reassurances}
+    )
+
+    [error] = errors(folder)
+
+    assert where(error) == "safeguarding.yaml:7"
+    assert '"reassurances"' in error.message

@@ -34,6 +34,9 @@ CHILDREN_AT_RISK = {
         "an older man keeps buying my daughter presents and she has a secret phone",
         "my girl is 14 and her boyfriend is 22",
     ],
+    "harm told after a reassurance that nobody is at risk": [
+        "nobody is in danger as such but the kid next door has bruises again",
+    ],
     "neglect": [
         "the kid next door looks starved",
         "the children next door are always hungry and dirty",
@@ -144,6 +147,8 @@ NOT_EMERGENCIES = [
     "my kids are grown up now but we have lived here for decades, how is croydon rated",
     "the ofsted verdict on croydon childrens services was dreadful, is it any better now",
     "has the council spent additionally on children since 2017",
+    # A resident who says plainly that nobody is at risk wants an answer, not the emergency reply.
+    "whats the non emergency number for childrens social care? no one is in any danger",
     # A changed letter in a short word makes another word: "rated" is not "raped".
     "what were croydons childrens services rated in 2018",
     # Nor is a place name whose first letter differs from a trigger's: "leeds", "bleed".
