@@ -78,8 +78,36 @@ def _clean_unicode(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
+# A year in two digits: after an apostrophe ("in '17") or a month or season ("the oct 24
+# inspection", "summer of 18"). Not a bare number, which is mostly an age ("my daughter is 15"),
+# nor "may", which is mostly a verb, nor a day or a range ("march 18th", "18/19").
+_SHORT_YEAR = re.compile(
+    r"(?:(?<![\w'\u2018\u2019])['\u2018\u2019](?P<clipped>\d\d)"
+    r"|\b(?P<when>(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?"
+    r"|january|february|march|april|june|july|august|september|october|november|december"
+    r"|spring|summer|autumn|winter)(?P<gap>\s+(?:of\s+)?['\u2018\u2019]?)(?P<year>\d\d))"
+    r"\b(?![/:.]\d)",
+    re.IGNORECASE,
+)
+
+
+def with_full_years(text: str) -> str:
+    """The text with two-digit years written in full: "the oct 24 inspection" -> "the oct 2024
+    inspection", "in '17" -> "in 2017"."""
+    return _SHORT_YEAR.sub(_full_year, text) if any(map(str.isdigit, text)) else text
+
+
+def _full_year(found: re.Match[str]) -> str:
+    clipped = found.group("clipped") or found.group("year")
+    year = f"{'19' if int(clipped) >= 50 else '20'}{clipped}"
+    if found.group("clipped"):
+        return year
+    return f"{found.group('when')}{found.group('gap')}{year}"
+
+
 def years_named(text: str) -> list[int]:
-    """Four-digit years a message names, in order: "rating in 2017?" -> [2017]."""
+    """The years a message names, in order: "rating in 2017?" -> [2017]; "in '17" too."""
+    text = with_full_years(text)
     if "19" not in text and "20" not in text:
         return []  # most messages: no year can start anywhere
     return [int(year) for year in _YEAR.findall(text)]
@@ -112,7 +140,7 @@ def time_asked(text: str) -> TimeAsked | None:
     years = years_named(text)
     if not years:
         return None
-    cleaned = normalise(text)
+    cleaned = normalise(with_full_years(text))
     relation: Literal["in", "before", "since"] = "in"
     if _said_of(years[0], _BEFORE_YEAR, cleaned):
         relation = "before"

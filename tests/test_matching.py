@@ -60,6 +60,33 @@ def test_years_are_found_only_as_whole_four_digit_years() -> None:
     assert years_named("call 020 8255 2888 or 12017") == []
 
 
+@pytest.mark.parametrize(
+    ("message", "years"),
+    [
+        ("summary of the oct 24 inspection findings pls", [2024]),
+        ("what did they find in '17", [2017]),
+        ("What did Ofsted find at its March \u201918 visit?", [2018]),
+        ("summer of '18 ofsted letter", [2018]),
+        ("anything bad in the december 24 report", [2024]),
+        # A bare number is mostly an age; "may" mostly a verb; a day or a range is no year.
+        ("my daughter is 15", []),
+        ("may 24 hour care be offered", []),
+        ("is it open on march 18th", []),
+        ("the budget in 18/19", []),
+        ("it's 24 hours a day", []),
+    ],
+)
+def test_a_year_in_two_digits_after_an_apostrophe_or_a_month_is_read_in_full(
+    message: str, years: list[int]
+) -> None:
+    assert years_named(message) == years
+
+
+def test_a_two_digit_year_is_said_of_as_a_full_one() -> None:
+    assert time_asked("rated before '24") == time_asked("rated before 2024")
+    assert time_asked("better since '17?") == time_asked("better since 2017?")
+
+
 def test_the_time_asked_about_is_the_first_year_and_whether_before_or_since_it() -> None:
     assert time_asked("rating in 2017, or 2020?") == TimeAsked(2017, "in", (2020,))
     assert time_asked("Rated BEFORE the 2024 inspection?") == TimeAsked(2024, "before")

@@ -125,6 +125,9 @@ def test_a_question_with_no_year_gets_the_newest_version(responder: Responder) -
 def test_a_question_naming_a_year_gets_that_years_version(responder: Responder) -> None:
     assert responder.respond("u1", "ofstead rating 2017").entry_id == "rating-2017"
     assert responder.respond("u1", "what rating in 2020?").entry_id == "rating-2020"
+    assert responder.respond("u1", "what rating in '17?").entry_id == "rating-2017"
+    after_october = responder.respond("u1", "rating after the oct 20 inspection")
+    assert after_october.candidates[0].entry_id == "rating-2020"
 
 
 def test_a_year_between_versions_gets_the_one_in_force_then(responder: Responder) -> None:
@@ -136,6 +139,7 @@ def test_a_year_between_versions_gets_the_one_in_force_then(responder: Responder
     [
         ("what were they rated before the 2024 inspection", "rating-2020"),
         ("ofsted rating before 2020", "rating-2017"),
+        ("ofsted rating before '20", "rating-2017"),
         # "After" an inspection is its outcome: the rating it gave.
         ("what was the ofsted rating after the 2017 inspection", "rating-2017"),
     ],
