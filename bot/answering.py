@@ -129,6 +129,12 @@ class Responder:
                 for entry in self.matcher.entries
             ]
         )
+        # The years named by the entries' own questions ("... after the 2017 inspection?").
+        self._question_years = {
+            entry.id: frozenset(years)
+            for entry in corpus.entries
+            if (years := years_named(entry.question))
+        }
         # Words staff wrote as a whole wording of an entry ("ilacs"): questions, not topics.
         # Not a resident's one-word message filed in asked.yaml ("ofsted = ?" under "What is
         # Ofsted?"): which entry a bare "Ofsted" wants is for staff to decide, not one resident.
@@ -226,10 +232,7 @@ class Responder:
             return Reply(Outcome.UNANSWERED, messages.fallback, candidates=candidates)
         else:
             best = ranked[0]
-            # The next answer or elsewhere topic. Not the safeguarding examples: whether the
-            # message is a concern is settled above, so their likeness to a message that is
-            # not ("what is early help? my son's school mentioned it") is no rival meaning.
-            rivals = [s for s in ranked[1:] if s.entry.id != SAFEGUARDING_EXAMPLES]
+            rivals = self._rivals(text, ranked)
             runner_up = rivals[0].score if rivals else 0.0
             thresholds = self.thresholds
             confidence = self._confidence(best, scores.prepared)
@@ -247,6 +250,28 @@ class Responder:
         return Reply(
             Outcome.SUGGEST, messages.suggest_intro, choices=choices, candidates=candidates
         )
+
+    def _rivals(self, text: str, ranked: list[ScoredEntry]) -> list[ScoredEntry]:
+        """The entries after the best that may be what the message means instead.
+
+        The next answers and elsewhere topics. Not the safeguarding examples: whether the
+        message is a concern is settled before, so their likeness to a message that is not
+        ("what is early help? my son's school mentioned it") is no rival meaning. Nor, when
+        the message names a year, an entry whose question names only other years: "what is
+        the council doing after the 2024 inspection" does not mean "What did the council do
+        after the 2017 inspection?", however alike the words, as years do not count in them.
+        """
+        named = set(years_named(text))
+
+        def about_other_years(entry: Entry) -> bool:
+            years = self._question_years.get(entry.id)
+            return bool(named) and years is not None and years.isdisjoint(named)
+
+        return [
+            s
+            for s in ranked[1:]
+            if s.entry.id != SAFEGUARDING_EXAMPLES and not about_other_years(s.entry)
+        ]
 
     def _answers_among(
         self, ranked: list[ScoredEntry]

@@ -167,6 +167,34 @@ def test_since_a_year_asks_about_the_time_until_now(responder: Responder) -> Non
     assert responder.respond("u1", "ofsted rating in 2020").entry_id == "rating-2020"
 
 
+def test_an_entry_about_another_year_is_no_rival_to_the_year_named() -> None:
+    # Years do not count in matching ("rating 2017" and "rating now" are one question about
+    # two times), so these two are equally close to a message that names neither.
+    responder = responder_over(
+        (
+            Entry(
+                id="action-after-2020",
+                question="What did the council do after the 2020 inspection?",
+                answer="After the 2020 inspection the council ...",
+            ),
+            Entry(
+                id="action-after-2017",
+                question="What did the council do after the 2017 inspection?",
+                answer="After the 2017 inspection the council ...",
+            ),
+        )
+    )
+    named = responder.respond(
+        "u1", "what steps did the council take once the 2020 inspection was over"
+    )
+    unnamed = responder.respond(
+        "u1", "what steps did the council take once the inspection was over"
+    )
+
+    assert (named.outcome, named.entry_id) == (Outcome.ANSWER, "action-after-2020")
+    assert unnamed.outcome is Outcome.SUGGEST
+
+
 @pytest.mark.parametrize(
     "message",
     [
