@@ -36,6 +36,7 @@ from bot.corpus import (
     Synonym,
 )
 from bot.redaction import redact
+from bot.text import normalise
 from bot.updates import UPDATES_FILE, ProgressUpdate
 
 MAX_MESSAGE_LENGTH = 4096  # Telegram refuses to send a longer message
@@ -698,6 +699,11 @@ class _FileReader:
         }
         examples = self._texts(fields.get("examples"), '"examples"', False)
         reassurances = self._texts(fields.get("reassurances"), '"reassurances"', False)
+        for reassurance in reassurances:
+            problem = _reassurance_problem(reassurance.value)
+            if problem:
+                self.reading.error(reassurance.location, problem)
+        reassurances = [r for r in reassurances if not _reassurance_problem(r.value)]
         if examples:
             draft = _EntryDraft(self._at(value.start_mark), "the safeguarding examples")
             draft.target = ASKED_SAFEGUARDING
@@ -1319,6 +1325,25 @@ def _unknown_key_message(name: str, shape: Shape) -> str:
         f'"{name}" is not a key {shape.noun} can have (it can have: {", ".join(shape.keys)}): '
         "rename or delete it, and check its indentation"
     )
+
+
+# A reassurance blanks its words wherever they appear, so it must say that nobody is at risk:
+# "danger" alone, or "a child in danger", would silence real concerns.
+_NEGATIONS = frozenset("no nobody nobodys noone none not never isnt arent wasnt nothing".split())
+_REASSURANCE_MIN_WORDS = 3
+
+
+def _reassurance_problem(text: str) -> str | None:
+    """Why a reassurance could hide a real concern, in words staff can act on; None if not."""
+    words = normalise(text).split()
+    if len(words) < _REASSURANCE_MIN_WORDS or _NEGATIONS.isdisjoint(words):
+        return (
+            f'the reassurance "{text}" must say plainly that nobody is at risk, in at least '
+            f'{_REASSURANCE_MIN_WORDS} words with "no", "nobody", "no one" or "not" '
+            '(for example "nobody is in danger"): its words are ignored wherever they appear, '
+            "so anything else could stop a real concern getting the emergency reply"
+        )
+    return None
 
 
 def _bad_slug_message(key: str, value: str) -> str:

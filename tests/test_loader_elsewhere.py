@@ -127,3 +127,19 @@ def test_safeguarding_reassurances_written_as_one_line_name_their_line(tmp_path:
 
     assert where(error) == "safeguarding.yaml:7"
     assert '"reassurances"' in error.message
+
+
+def test_a_reassurance_that_does_not_say_nobody_is_at_risk_is_an_error(tmp_path: Path) -> None:
+    # Its words would be ignored everywhere: "danger" alone would silence every "my son is in
+    # danger".
+    with_reassurances = (
+        SAFEGUARDING_YAML + "  reassurances:\n    - danger\n    - a child in danger\n"
+    )
+    folder = faq_folder(
+        tmp_path, {"ofsted.yaml": WHAT_IS_OFSTED, "safeguarding.yaml": with_reassurances}
+    )
+
+    found = errors(folder)
+
+    assert [where(error) for error in found] == ["safeguarding.yaml:8", "safeguarding.yaml:9"]
+    assert all("must say plainly that nobody is at risk" in error.message for error in found)
