@@ -146,7 +146,7 @@ def test_retest_counts_a_suggestion_and_passes_over_questions_far_from_every_ent
     responder = Responder.from_directory(write_faq(tmp_path / "faq", TELEGRAM_FAQ))
     questions = [
         logged("What is the partnership with Camden?", "a"),
-        logged("croydon ofsted", "b"),  # two entries close: choices
+        logged("ofsted report croydon", "b"),  # two entries close: choices
         logged("When are the bins collected on my road?", "c"),
         logged("how do i renew my parking permit for the car", "d"),
     ]
