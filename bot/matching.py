@@ -181,16 +181,16 @@ class Matcher:
         self._phrasing_weight = np.asarray(
             [sum(self._idf[s] for s in stems) or 1.0 for stems in phrasing_stems]
         )
-        self._phrasing_vectors = self._embedder.embed(self._phrasing_texts)
-        # The same vectors as columns, for the cosines: BLAS ran a vector-times-matrix product
+        phrasing_vectors = self._embedder.embed(self._phrasing_texts)
+        # The vectors kept as columns, for the cosines: BLAS ran a vector-times-matrix product
         # over this layout a fifth to a third faster than a matrix-times-vector one over the
         # rows, and the cosines are a third of a question's time.
-        self._phrasing_columns = np.ascontiguousarray(self._phrasing_vectors.T)
+        self._phrasing_columns = np.ascontiguousarray(phrasing_vectors.T)
         # How far two float32 cosines of unit vectors, summed in different orders, can be
         # apart: each is within n x 2^-24 of the true value (n, the vector's length), whatever
         # the order; twice that again, for safety. 3e-5 for the 128 dimensions used
         # (bot/embedding.py).
-        self._cosine_slack = 2 * self._phrasing_vectors.shape[1] * float(np.finfo(np.float32).eps)
+        self._cosine_slack = 2 * phrasing_vectors.shape[1] * float(np.finfo(np.float32).eps)
 
         # The classifier tells entries apart; versions of one topic are one label to it, as
         # they differ by date, which the responder handles.
@@ -200,7 +200,7 @@ class Matcher:
             dtype=np.int64,
         )
         self._classifier = WordingClassifier(
-            self._phrasing_vectors,
+            phrasing_vectors,
             [p.stems for p in phrasings],
             self._group[self._owner],
             len(groups),
@@ -533,7 +533,7 @@ class Matcher:
         last = int(ends[among].max())
         counted = int(np.searchsorted(ends, last, side="right"))
         signals = self._word_signals(prepared, rows=3)[0][:, :, :last]
-        cosines = vectors @ self._phrasing_vectors[:last].T  # all questions in one product
+        cosines = vectors @ self._phrasing_columns[:, :last]  # all questions in one product
         cosines += self._cosine_slack  # float32: rounds by 3e-8 at most, a 1/2000 of the slack
         np.clip(cosines, 0.0, 1.0, out=signals[:, 0])
         partial = weights[:3] @ signals
