@@ -698,12 +698,13 @@ class _FileReader:
             for name in ("phrases", "child_words", "harm_words")
         }
         examples = self._texts(fields.get("examples"), '"examples"', False)
-        reassurances = self._texts(fields.get("reassurances"), '"reassurances"', False)
-        for reassurance in reassurances:
+        reassurances: list[_Placed[str]] = []
+        for reassurance in self._texts(fields.get("reassurances"), '"reassurances"', False):
             problem = _reassurance_problem(reassurance.value)
             if problem:
                 self.reading.error(reassurance.location, problem)
-        reassurances = [r for r in reassurances if not _reassurance_problem(r.value)]
+            else:
+                reassurances.append(reassurance)
         if examples:
             draft = _EntryDraft(self._at(value.start_mark), "the safeguarding examples")
             draft.target = ASKED_SAFEGUARDING
