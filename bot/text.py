@@ -107,7 +107,10 @@ def _full_year(found: re.Match[str]) -> str:
 
 def years_named(text: str) -> list[int]:
     """The years a message names, in order: "rating in 2017?" -> [2017]; "in '17" too."""
-    text = with_full_years(text)
+    return _four_digit_years(with_full_years(text))
+
+
+def _four_digit_years(text: str) -> list[int]:
     if "19" not in text and "20" not in text:
         return []  # most messages: no year can start anywhere
     return [int(year) for year in _YEAR.findall(text)]
@@ -137,10 +140,11 @@ class TimeAsked:
 def time_asked(text: str) -> TimeAsked | None:
     """"rating in 2017" -> 2017; "rated before the 2024 inspection" -> before 2024; "better
     since 2020" -> since 2020; else None."""
-    years = years_named(text)
+    full = with_full_years(text)
+    years = _four_digit_years(full)
     if not years:
         return None
-    cleaned = normalise(with_full_years(text))
+    cleaned = normalise(full)
     relation: Literal["in", "before", "since"] = "in"
     if _said_of(years[0], _BEFORE_YEAR, cleaned):
         relation = "before"
