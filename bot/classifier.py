@@ -16,6 +16,7 @@ the next start from the same wordings reads it back instead of solving again.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -34,9 +35,12 @@ def word_features(stems: Sequence[str]) -> list[str]:
     return [*stems, *(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))]
 
 
-def _weight(features: Collection[str]) -> float:
-    """Each of a text's features counts 1/sqrt(n), so every text's word vector has length 1."""
-    return 1.0 / np.sqrt(len(features)) if features else 0.0
+def _weight(features: Collection[str]) -> np.float64:
+    """Each of a text's features counts 1/sqrt(n), so every text's word vector has length 1.
+
+    A numpy float, so that it makes float32 scores float64, as `scores_many`'s array does.
+    """
+    return np.float64(1.0 / math.sqrt(len(features)) if features else 0.0)
 
 
 def training_digest(
@@ -123,12 +127,15 @@ class WordingClassifier:
     def scores(self, vector: np.ndarray, stems: Sequence[str]) -> np.ndarray:
         result = vector @ self._vector_weights
         features = dict.fromkeys(word_features(stems))
-        known = [self._feature_index[f] for f in features if f in self._feature_index]
+        index = self._feature_index
+        known = [index[f] for f in features if f in index]
         if known:
             # Weighted as in training, counting words the FAQ never uses: a long message
             # with one familiar word is weaker evidence than that word alone.
-            result = result + _weight(features) * self._feature_weights[known].sum(axis=0)
-        return np.clip(result, 0.0, 1.0)
+            added = self._feature_weights.take(known, axis=0).sum(axis=0)
+            result = result + _weight(features) * added
+        # np.clip's values, in two steps where np.clip takes several.
+        return np.minimum(np.maximum(result, 0.0), 1.0)
 
     def scores_many(self, vectors: np.ndarray, stems: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """`scores` of each question of a batch (a row of `vectors` each), in fewer steps.

@@ -52,15 +52,12 @@ class Embedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit vectors, one row per text; a text with no tokens gets a zero row."""
+        if len(texts) == 1:
+            return self.embed_one(texts[0])[None]
         vectors = np.zeros((len(texts), self._table.shape[1]), dtype=np.float32)
         ids = [self._token_ids(text) for text in texts]
         counts = np.asarray([len(text_ids) for text_ids in ids], dtype=np.intp)
-        if len(texts) == 1 and counts[0]:
-            # One text (a resident's message): the same sums, token by token from the first
-            # (a sum down the rows adds them in order), in one call instead of one per token.
-            vectors[0] = self._table[ids[0]].sum(axis=0)
-            vectors[0] = np.true_divide(vectors[0], counts[0], casting="unsafe")
-        elif counts.any():
+        if counts.any():
             # The average of each text's token vectors, as `mean` adds them up: token by
             # token, from the first, for every text of the batch at once.
             padded = np.zeros((len(texts), counts.max()), dtype=np.intp)
@@ -77,6 +74,22 @@ class Embedder:
             )
         lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.divide(vectors, lengths, out=np.zeros_like(vectors), where=lengths > 0)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """`embed` of one text (a resident's message), as one vector: the same to the last bit,
+        in a third of the steps, which are most of its time.
+
+        The same sums, token by token from the first (a sum down the rows adds them in
+        order), the same float64 division by the count, and the length added up as `norm`
+        adds it up for each row of a batch.
+        """
+        ids = self._token_ids(text)
+        if not ids:
+            return np.zeros(self._table.shape[1], dtype=np.float32)
+        total = self._table.take(ids, axis=0).sum(axis=0)
+        mean = np.true_divide(total, np.float64(len(ids))).astype(np.float32)
+        length = np.sqrt(np.add.reduce(mean * mean))
+        return mean / length if length > 0 else np.zeros_like(mean)
 
     def _token_ids(self, text: str) -> list[int]:
         """The text's tokens: those of its words, each tokenised once.

@@ -222,6 +222,8 @@ class Matcher:
         raw = np.asarray([getattr(weights, name) for name in SIGNALS], dtype=float)
         self._weights = weights
         self._weight_vector = raw / raw.sum()
+        # The phrasing-coverage weight over each phrasing's own idf (see _fused_without_fuzzy).
+        self._phrasing_factor = self._weight_vector[2] / self._phrasing_weight
 
     def _prepare_words(self, words: list[str]) -> Prepared:
         words = self._vocabulary.apply(words)
@@ -427,44 +429,60 @@ class Matcher:
     def _embed_one(self, text: str) -> np.ndarray:
         return self._embedder.embed([text])[0]
 
-    def _signals(
-        self, prepared: Sequence[Prepared], vectors: np.ndarray, rows: int = len(SIGNALS)
-    ) -> np.ndarray:
-        """Every signal but the fuzzy one (left at 0) of each question for every phrasing.
-
-        `rows=3` leaves the fuzzy signal's row out, for callers that add it themselves.
-        """
-        signals, with_words = self._word_signals(prepared, rows)
-        if not with_words:
-            return signals
-        # One vector-matrix product per question, as for a single question: a batched matrix
-        # product would add up in another order and differ in the last bits.
-        if len(with_words) == len(prepared):
-            cosines = np.matmul(vectors[:, None, :], self._phrasing_columns)[:, 0]
-            np.clip(cosines, 0.0, 1.0, out=signals[:, 0])
-        else:
+    def _signals(self, prepared: Sequence[Prepared], vectors: np.ndarray) -> np.ndarray:
+        """Each signal (in `SIGNALS` order) of each question for every phrasing, fuzzy left at 0."""
+        matched, question_weight = self._matched_weights(prepared)
+        signals = np.zeros((len(prepared), len(SIGNALS), len(self._owner)))
+        covered = question_weight > 0
+        signals[covered, 1] = matched[covered] / question_weight[covered, None]
+        signals[covered, 2] = matched[covered] / self._phrasing_weight
+        with_words = [row for row, p in enumerate(prepared) if p.words]
+        if with_words:
             cosines = np.matmul(vectors[with_words, None, :], self._phrasing_columns)[:, 0]
             signals[with_words, 0] = np.clip(cosines, 0.0, 1.0)
         return signals
 
-    def _word_signals(
-        self, prepared: Sequence[Prepared], rows: int
-    ) -> tuple[np.ndarray, list[int]]:
-        """The signals array with the word-coverage signals in, and the questions with words.
+    def _cosines(self, vectors: np.ndarray) -> np.ndarray:
+        """Each question's cosine (float32) with every phrasing.
 
-        The embedding signal (row 0) is the caller's to write for those questions: it is left
-        uncleared when every question has words, as they all get one then.
+        One vector-matrix product per question, as for a single question: a batched matrix
+        product would add up in another order and differ in the last bits.
         """
-        count = len(self._owner)
-        with_words = [row for row, p in enumerate(prepared) if p.words]
-        if not with_words or not count:
-            return np.zeros((len(prepared), rows, count)), []
-        if len(with_words) == len(prepared):
-            signals = np.empty((len(prepared), rows, count))
-            signals[:, 3:] = 0.0
-        else:
-            signals = np.zeros((len(prepared), rows, count))
+        return np.matmul(vectors[:, None, :], self._phrasing_columns)[:, 0]
 
+    def _fused_without_fuzzy(self, prepared: Sequence[Prepared], cosines: np.ndarray) -> np.ndarray:
+        """Each question's fused score (float64) for the phrasings `cosines` has columns for, the
+        first ones, with every signal but the fuzzy one.
+
+        The embedding signal, the cosine clipped to 0..1, and the two coverages, the idf of
+        the words a question and a phrasing share over the question's and over the phrasing's:
+        w0 x cosine + shared x (w1 / question's + w2 / phrasing's). Element by element, so a
+        question's scores are the same to the last bit alone or in a batch. A message with no
+        words has a zero vector (bot/embedding.py), so cosines of 0 and no shared words.
+        """
+        count = cosines.shape[1]
+        matched, question_weight = self._matched_weights(prepared)
+        weights = self._weight_vector
+        question_factor = np.divide(
+            weights[1],
+            question_weight,
+            out=np.zeros(len(prepared)),
+            where=question_weight > 0,
+        )
+        coverage = np.add(self._phrasing_factor[:count], question_factor[:, None])
+        coverage *= matched[:, :count]
+        # w0 x (the cosine clipped to 0..1), as w0 x cosine clipped to 0..w0: the same values
+        # (rounding is monotonic), in float64, where numpy's maximum and minimum are quicker.
+        fused = np.multiply(cosines, weights[0], dtype=np.float64)
+        np.maximum(fused, 0.0, out=fused)
+        np.minimum(fused, weights[0], out=fused)
+        fused += coverage
+        return fused
+
+    def _matched_weights(self, prepared: Sequence[Prepared]) -> tuple[np.ndarray, np.ndarray]:
+        """The idf each question shares with each phrasing (a row per question), and each
+        question's own idf: the sums over their distinct stems."""
+        count = len(self._owner)
         # The idf of each of a question's stems, added to every phrasing using the stem: in one
         # call for the whole batch, each question's stems in the order a single question's are.
         question_weight = np.zeros(len(prepared))
@@ -472,9 +490,9 @@ class Matcher:
         amounts: list[float] = []
         starts: list[int] = []
         idf, unknown_idf, phrasings_with = self._idf, self._unknown_idf, self._phrasings_with
-        for row in with_words:
+        for row, one in enumerate(prepared):
             weight = 0.0
-            for s in dict.fromkeys(prepared[row].stems):
+            for s in dict.fromkeys(one.stems):
                 stem_idf = idf.get(s, unknown_idf)
                 weight += stem_idf
                 phrasings = phrasings_with.get(s)
@@ -483,29 +501,18 @@ class Matcher:
                     amounts.append(stem_idf)
                     starts.append(row * count)
             question_weight[row] = weight
-        if positions:
-            lengths = [len(p) for p in positions]
-            flat = np.concatenate(positions)
-            if len(prepared) > 1:
-                flat += np.repeat(starts, lengths)
-            # bincount adds the amounts in the order given, as np.add.at does, several times
-            # faster for a batch.
-            matched = np.bincount(
-                flat, weights=np.repeat(amounts, lengths), minlength=len(prepared) * count
-            )
-        else:
-            matched = np.zeros(len(prepared) * count)
-        matched = matched.reshape(len(prepared), count)
-        covered = question_weight > 0
-        if covered.all():
-            # Most batches: every question has a word that counts, so no rows to pick out.
-            np.divide(matched, question_weight[:, None], out=signals[:, 1])
-            np.divide(matched, self._phrasing_weight, out=signals[:, 2])
-        else:
-            signals[:, 1:3] = 0.0
-            signals[covered, 1] = matched[covered] / question_weight[covered, None]
-            signals[covered, 2] = matched[covered] / self._phrasing_weight
-        return signals, with_words
+        if not positions:
+            return np.zeros((len(prepared), count)), question_weight
+        lengths = [len(p) for p in positions]
+        flat = np.concatenate(positions)
+        if len(prepared) > 1:
+            flat += np.repeat(starts, lengths)
+        # bincount adds the amounts in the order given, as np.add.at does, several times
+        # faster for a batch.
+        matched = np.bincount(
+            flat, weights=np.repeat(amounts, lengths), minlength=len(prepared) * count
+        )
+        return matched.reshape(len(prepared), count), question_weight
 
     def _ceilings(
         self, prepared: Sequence[Prepared], vectors: np.ndarray, among: np.ndarray, below: float
@@ -532,11 +539,9 @@ class Matcher:
         ends = np.append(self._entry_starts[1:], len(self._owner))
         last = int(ends[among].max())
         counted = int(np.searchsorted(ends, last, side="right"))
-        signals = self._word_signals(prepared, rows=3)[0][:, :, :last]
         cosines = vectors @ self._phrasing_columns[:, :last]  # all questions in one product
         cosines += self._cosine_slack  # float32: rounds by 3e-8 at most, a 1/2000 of the slack
-        np.clip(cosines, 0.0, 1.0, out=signals[:, 0])
-        partial = weights[:3] @ signals
+        partial = self._fused_without_fuzzy(prepared, cosines)
         best = np.maximum.reduceat(partial + weights[3], self._entry_starts[:counted], axis=1)
         classifier = np.array(self._classifier_scores(prepared, vectors), dtype=np.float64)
         classifier = classifier[:, :counted]
@@ -582,15 +587,14 @@ class Matcher:
         thousands of phrasings within a few milliseconds.
         """
         count = len(self._owner)
+        partial = self._fused_without_fuzzy(prepared, self._cosines(vectors))
         if count <= FUZZY_SHORTLIST:
-            signals = self._signals(prepared, vectors)
             with_words = [row for row, p in enumerate(prepared) if p.words]
             if with_words and count:
                 every = np.broadcast_to(np.arange(count), (len(with_words), count))
                 fuzzy = self._fuzzy([prepared[row] for row in with_words], every)
-                signals[with_words, 3] = fuzzy / 100.0
-            return self._weight_vector @ signals
-        partial = self._weight_vector[:3] @ self._signals(prepared, vectors, rows=3)
+                partial[with_words] += self._weight_vector[3] * (fuzzy / 100.0)
+            return partial
         last = count - FUZZY_SHORTLIST  # the shortlist: the best FUZZY_SHORTLIST, in any order
         shortlist = np.argpartition(partial, last, axis=1)[:, last:]
         question = np.repeat(np.arange(len(prepared)), FUZZY_SHORTLIST)
@@ -638,6 +642,13 @@ class Matcher:
         self, prepared: Sequence[Prepared], question: np.ndarray, phrasing: np.ndarray
     ) -> np.ndarray:
         """token_sort_ratio (0 to 100) of each pair of a question (row) and a phrasing."""
+        if len(prepared) == 1:
+            return process.cdist(
+                [_sorted_words(prepared[0].text)],
+                self._sorted_phrasings[phrasing].tolist(),
+                scorer=fuzz.ratio,
+                workers=1,
+            )[0]
         sorted_questions = [_sorted_words(p.text) for p in prepared]
         return _pairwise(
             [sorted_questions[row] for row in question.tolist()],
@@ -661,10 +672,10 @@ class Matcher:
         self, prepared: Sequence[Prepared], vectors: np.ndarray
     ) -> list[np.ndarray]:
         """The classifier's score (0 to 1) of every entry, for each question."""
+        if len(prepared) == 1 and prepared[0].words:
+            return [self._classifier.scores(vectors[0], prepared[0].stems)[self._group]]
         scores = [np.zeros(len(self.entries)) for _ in prepared]
         with_words = [row for row, p in enumerate(prepared) if p.words]
-        if len(prepared) == 1 and with_words:
-            return [self._classifier.scores(vectors[0], prepared[0].stems)[self._group]]
         if with_words:
             found = self._classifier.scores_many(
                 vectors[with_words], [prepared[row].stems for row in with_words]
@@ -675,14 +686,20 @@ class Matcher:
 
     def _blend(self, phrasing: np.ndarray, classifier: Sequence[np.ndarray]) -> np.ndarray:
         """Each question's entry scores: each entry's best phrasing, blended with the classifier."""
-        best = np.zeros((len(phrasing), len(self.entries)))
         if len(self._owner):
-            by_entry = np.maximum.reduceat(phrasing, self._entry_starts, axis=1)
-            best = np.maximum(best, by_entry)
+            best = np.maximum.reduceat(phrasing, self._entry_starts, axis=1)
+            np.maximum(best, 0.0, out=best)
+        else:
+            best = np.zeros((len(phrasing), len(self.entries)))
         share = self._weights.classifier
         # Weighted one question at a time: a question's classifier scores may be float32.
-        weighted = np.array([share * scores for scores in classifier], dtype=np.float64)
-        return (1 - share) * best + weighted.reshape(best.shape)
+        if len(classifier) == 1:
+            weighted = np.asarray(share * classifier[0], dtype=np.float64)
+        else:
+            weighted = np.array([share * scores for scores in classifier], dtype=np.float64)
+        best *= 1 - share
+        best += weighted.reshape(best.shape)
+        return best
 
     def ranked(self, question: str) -> Iterator[ScoredEntry]:
         """Every entry, best first."""
