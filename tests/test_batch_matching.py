@@ -19,7 +19,7 @@ import bot.matching
 from bot.answering import MAX_QUESTION_CHARACTERS, Responder, Thresholds
 from bot.index_cache import IndexCache
 from bot.loader import load_corpus
-from bot.matching import Matcher
+from bot.matching import LONG_MESSAGE_WORDS, Matcher
 from bot.reply import Outcome, Reply
 from bot.safeguarding import SafeguardingDetector
 
@@ -145,6 +145,32 @@ def test_the_entry_scores_of_a_batch_are_those_of_one_question_to_the_last_bit(
     for question, scores in zip(questions, matcher.score_many(questions), strict=True):
         assert np.array_equal(scores.entry_scores, matcher.entry_scores(question)), question[:200]
         assert scores.prepared == matcher.prepare(question)
+
+
+def test_token_set_ratios_left_out_of_a_long_message_change_no_entry_score(
+    shipped: Responder, questions: list[str], monkeypatch: pytest.MonkeyPatch
+):
+    """Only pairs that cannot pass their entry's best are left out, and some are."""
+    matcher = shipped.matcher
+    pairs = {"left out": 0, "every one": 0}
+    set_ratios = matcher._set_ratios
+    counting = "left out"
+
+    def counted(prepared, question, phrasing):  # type: ignore[no-untyped-def]
+        pairs[counting] += len(phrasing)
+        return set_ratios(prepared, question, phrasing)
+
+    monkeypatch.setattr(matcher, "_set_ratios", counted)
+    long = [q for q in questions if len(matcher.prepare(q).words) >= LONG_MESSAGE_WORDS]
+    assert len(long) >= 100
+    for question in long:
+        counting = "left out"
+        scores = matcher.entry_scores(question)
+        counting = "every one"
+        every = matcher.phrasing_scores(question, every_phrasing=True)[None]
+        expected = matcher._blend(every, [matcher.classifier_scores(question)])[0]
+        assert np.array_equal(scores, expected), question[:200]
+    assert pairs["left out"] < pairs["every one"] / 2
 
 
 def test_a_small_faq_whose_every_phrasing_gets_the_fuzzy_signal_agrees_too(
