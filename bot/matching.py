@@ -754,12 +754,13 @@ class Matcher:
         vouch for itself. Yields (entry, alternative, rival entry, own score, rival score).
         """
         found = []
-        position = 0
         for index, entry in enumerate(self.entries):
-            position += 1  # the question itself
-            for alternative in entry.alternatives:
+            # An entry's phrasings begin with its question and alternatives, in order, then
+            # the residents' questions filed under it.
+            start = int(self._entry_starts[index])
+            for number, alternative in enumerate(entry.alternatives, start=1):
                 scores = self.phrasing_scores(alternative, every_phrasing=True)
-                scores[position] = -1.0
+                scores[start + number] = -1.0
                 best = np.full(len(self.entries), -1.0)
                 np.maximum.at(best, self._owner, scores)
                 rival = int(best.argmax())
@@ -773,7 +774,6 @@ class Matcher:
                             best[rival] * 100,
                         )
                     )
-                position += 1
         return found
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from rapidfuzz import fuzz
@@ -159,6 +161,30 @@ def test_an_alternative_closer_to_another_entry_is_reported() -> None:
             question="What is the partnership with Camden?",
             alternatives=("how many social workers does croydon employ",),
             answer="Camden gave Croydon peer support.",
+        ),
+    )
+    found = Matcher(entries).confusable_alternatives()
+    pairs = [(entry.id, alternative, rival.id) for entry, alternative, rival, _, _ in found]
+    assert (
+        "camden-partnership",
+        "how many social workers does croydon employ",
+        "staff-numbers",
+    ) in pairs
+
+
+def test_an_alternative_is_left_out_of_its_own_entry_when_residents_questions_are_filed() -> None:
+    # Filed questions sit after each entry's own wordings: the alternative compared must be
+    # the one left out, not a filed question of an entry before it.
+    filed = replace(ENTRIES[0], asked=("when did ofsted come to croydon last",))
+    entries = (
+        filed,
+        ENTRIES[1],
+        Entry(
+            id="camden-partnership",
+            question="What is the partnership with Camden?",
+            alternatives=("how many social workers does croydon employ",),
+            answer="Camden gave Croydon peer support.",
+            asked=("whats the camden partnership about",),
         ),
     )
     found = Matcher(entries).confusable_alternatives()
