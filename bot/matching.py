@@ -9,7 +9,9 @@ Signals per phrasing, each measured on the evaluation sets (benchmarks/README.md
   wording inside a story.
 They are fused as a weighted sum per phrasing. An entry's score, 0 to 100, blends its best
 phrasing's with the classifier's (bot/classifier.py), which learns from all the wordings of
-every entry at once. Everything that does not depend on the question is computed once, here.
+every entry at once; residents' filed questions that say what a wording of their entry
+already says are left to the classifier alone (NEAR_COPY_COSINE). Everything that does not
+depend on the question is computed once, here.
 
 Each step takes a batch of questions: one for a resident's message, thousands when staff
 re-test the question log (`score_many`), with the same arithmetic for each question either way.
@@ -68,6 +70,13 @@ BATCH_SIZE = 250
 BATCH_BYTES = 8_000_000
 
 SIGNALS = ("embedding", "question_coverage", "phrasing_coverage", "fuzzy")
+# A resident's question filed under an entry (faq/asked.yaml) is left out of the per-wording
+# signals when its embedding is at least this close (cosine) to a wording of the same entry
+# kept before it: the two score alike against most messages, and every wording kept is read
+# for every message. At 0.9, a fifth of the 8,857 wordings go, each question takes a tenth
+# less time, and as many new residents' questions are answered right (benchmarks/README.md,
+# "Ninth session"). The classifier still learns from every one. None keeps them all.
+NEAR_COPY_COSINE: float | None = 0.9
 
 T = TypeVar("T")
 
@@ -138,20 +147,27 @@ class Matcher:
         self._vocabulary = Vocabulary(synonyms)
         self._embedder = embedder or shared_embedder()
 
-        phrasings: list[Prepared] = []
-        owner: list[int] = []
+        learnt: list[Prepared] = []
+        learnt_owner: list[int] = []
+        filed: list[bool] = []
         known_words: set[str] = set()
         for index, entry in enumerate(self.entries):
-            for phrasing in entry.phrasings:
+            for number, phrasing in enumerate(entry.phrasings):
                 prepared = self._prepare_words(normalise(phrasing).split())
-                phrasings.append(prepared)
-                owner.append(index)
+                learnt.append(prepared)
+                learnt_owner.append(index)
+                filed.append(number >= len(entry.staff_wordings))
                 known_words.update(prepared.words)
             known_words.update(self._vocabulary.apply(normalise(entry.answer).split()))
         self._known_words = frozenset(known_words)
         self._known_stems = frozenset(stem(sorted(known_words)))
         self._spellable_words = sorted(w for w in known_words if len(w) >= 4 and w.isalpha())
-        self._owner = np.asarray(owner, dtype=np.int64)
+        learnt_vectors = self._embedder.embed([p.text for p in learnt])
+        # The classifier learns every wording; the per-wording signals read those indexed.
+        indexed = _without_near_copies(learnt_vectors, learnt_owner, filed, NEAR_COPY_COSINE)
+        phrasings = [learnt[k] for k in indexed]
+        phrasing_vectors = learnt_vectors[indexed]
+        self._owner = np.asarray(learnt_owner, dtype=np.int64)[indexed]
         self._phrasing_texts = [p.text for p in phrasings]
         self._sorted_phrasings = np.asarray(
             [_sorted_words(text) for text in self._phrasing_texts], dtype=object
@@ -181,7 +197,6 @@ class Matcher:
         self._phrasing_weight = np.asarray(
             [sum(self._idf[s] for s in stems) or 1.0 for stems in phrasing_stems]
         )
-        phrasing_vectors = self._embedder.embed(self._phrasing_texts)
         # The vectors kept as columns, for the cosines: BLAS ran a vector-times-matrix product
         # over this layout a fifth to a third faster than a matrix-times-vector one over the
         # rows, and the cosines are a third of a question's time.
@@ -200,9 +215,9 @@ class Matcher:
             dtype=np.int64,
         )
         self._classifier = WordingClassifier(
-            phrasing_vectors,
-            [p.stems for p in phrasings],
-            self._group[self._owner],
+            learnt_vectors,
+            [p.stems for p in learnt],
+            self._group[learnt_owner],
             len(groups),
             cache=cache,
         )
@@ -775,6 +790,30 @@ class Matcher:
                         )
                     )
         return found
+
+
+def _without_near_copies(
+    vectors: np.ndarray, owner: Sequence[int], filed: Sequence[bool], cosine: float | None
+) -> np.ndarray:
+    """The positions of the wordings to index: every wording staff wrote, and each filed
+    question unless it is `cosine` or closer to a wording of its entry kept before it.
+
+    `vectors` are unit vectors, one row per wording, in corpus order (entry by entry, staff's
+    wordings first), `owner` each wording's entry and `filed` whether it is a filed question.
+    """
+    if cosine is None:
+        return np.arange(len(owner))
+    kept: list[int] = []
+    entry_kept: list[int] = []
+    current = -1
+    for position, (entry, is_filed) in enumerate(zip(owner, filed, strict=True)):
+        if entry != current:
+            current, entry_kept = entry, []
+        if is_filed and entry_kept and (vectors[entry_kept] @ vectors[position]).max() >= cosine:
+            continue
+        entry_kept.append(position)
+        kept.append(position)
+    return np.asarray(kept, dtype=np.int64)
 
 
 def _sorted_words(text: str) -> str:

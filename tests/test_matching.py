@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz
 
+import bot.matching
 from bot.classifier import WordingClassifier, word_features
 from bot.corpus import Entry, Synonym
 from bot.matching import LONG_MESSAGE_WORDS, Matcher
@@ -194,6 +195,38 @@ def test_an_alternative_is_left_out_of_its_own_entry_when_residents_questions_ar
         "how many social workers does croydon employ",
         "staff-numbers",
     ) in pairs
+
+
+def test_a_filed_question_that_says_what_its_entry_says_is_learnt_but_not_indexed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    learnt: list[int] = []
+    classifier = bot.matching.WordingClassifier
+
+    def counting(vectors, stems, *args, **kwargs):  # type: ignore[no-untyped-def]
+        learnt.append(len(stems))
+        return classifier(vectors, stems, *args, **kwargs)
+
+    monkeypatch.setattr(bot.matching, "WordingClassifier", counting)
+    near_copy = "How many social workers does Croydon have???"
+    different = "have they hired anyone new this year"
+    staff = replace(ENTRIES[1], asked=(near_copy, different))
+    matcher = Matcher((ENTRIES[0], staff))
+    staff_wordings = len(ENTRIES[0].phrasings) + len(ENTRIES[1].phrasings)
+    assert len(matcher._phrasing_texts) == staff_wordings + 1
+    assert matcher.prepare(different).text in matcher._phrasing_texts
+    assert learnt == [staff_wordings + 2]
+
+
+def test_staff_wordings_and_near_copies_from_other_entries_are_always_indexed() -> None:
+    # Near copies among an entry's own wordings are staff's choice (the loader reports true
+    # duplicates); a question filed under one entry is compared with that entry's alone.
+    first = replace(
+        ENTRIES[1], alternatives=("how many social workers", "how many social workers?!")
+    )
+    second = replace(ENTRIES[2], asked=("how many social workers are there",))
+    matcher = Matcher((first, second))
+    assert len(matcher._phrasing_texts) == len(first.phrasings) + len(second.phrasings)
 
 
 def test_the_classifier_learns_which_words_belong_to_which_label() -> None:
