@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/asked_cv.py                             # every filed set
     .venv/bin/python benchmarks/asked_cv.py --leave-out 19,21,23,25     # these held-out sets
     .venv/bin/python benchmarks/asked_cv.py --leave-out 19,21,23,25 --unfiled style
+    .venv/bin/python benchmarks/asked_cv.py --near-copy-cosine none     # index every one
 
 Each filed set is left out in turn: the FAQ as staff wrote it, plus the questions of every other
 set (filed by asked_questions.py, less any question the left-out set also asks), answers the
@@ -11,7 +12,8 @@ all, and over the held-out and the style sets apart. `--leave-out` names the hel
 leave out (the hard ones, written to avoid stock phrasings, are 19, 21, 23 and 25); `--unfiled`
 files no set whose name starts so, to measure what those sets add. It measures on development
 data what the next blind sets measure for real: how much each question filed helps the next
-resident.
+resident. `--near-copy-cosine` sets bot.matching.NEAR_COPY_COSINE, to compare the near-copy
+rule's figures with those of another closeness, or with every filed question indexed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from asked_questions import FILED_SETS, curated_faq, file_questions  # noqa: E40
 from datasets import CROYDON_FAQ  # noqa: E402
 from heldout_figures import line  # noqa: E402
 
+import bot.matching  # noqa: E402
 from bot.answering import Responder  # noqa: E402
 from bot.evaluation import CaseResult, evaluate, load_cases, summarise  # noqa: E402
 from bot.loader import comparable  # noqa: E402
@@ -38,7 +41,14 @@ def main() -> None:
     parser.add_argument("--faq", type=Path, default=CROYDON_FAQ, help="the FAQ folder")
     parser.add_argument("--leave-out", help="held-out set numbers, comma-separated (default all)")
     parser.add_argument("--unfiled", help="file no set whose name starts so (heldout, style)")
+    parser.add_argument(
+        "--near-copy-cosine",
+        help="index filed questions this close to their entry's wordings ('none': all of them)",
+    )
     arguments = parser.parse_args()
+    if arguments.near_copy_cosine:
+        chosen = arguments.near_copy_cosine
+        bot.matching.NEAR_COPY_COSINE = None if chosen == "none" else float(chosen)
     started = time.perf_counter()
     curated = curated_faq(arguments.faq)
     plain = Responder(curated)

@@ -200,8 +200,9 @@ def main() -> None:
     responder, build_seconds = timed(lambda: Responder(corpus))
     print(
         f"\nCroydon corpus: {len(corpus.entries)} entries, "
-        f"{sum(len(e.phrasings) for e in corpus.entries)} wordings; "
-        f"index build {build_seconds:.2f} s"
+        f"{sum(len(e.phrasings) for e in corpus.entries)} wordings "
+        f"({len(responder.matcher._owner)} indexed, with the non-answers' and without the "
+        f"near copies); index build {build_seconds:.2f} s"
     )
     report_croydon(responder, "tuning set", load_cases(CROYDON_TUNE))  # type: ignore[arg-type]
     report_croydon(responder, "held-out set", load_cases(CROYDON_HELDOUT))  # type: ignore[arg-type]
