@@ -199,7 +199,7 @@ class Matcher:
         )
         # The vectors kept as columns, for the cosines: BLAS ran a vector-times-matrix product
         # over this layout a fifth to a third faster than a matrix-times-vector one over the
-        # rows, and the cosines are a third of a question's time.
+        # rows, and the cosines are the largest single step of a question.
         self._phrasing_columns = np.ascontiguousarray(phrasing_vectors.T)
         # How far two float32 cosines of unit vectors, summed in different orders, can be
         # apart: each is within n x 2^-24 of the true value (n, the vector's length), whatever

@@ -154,41 +154,23 @@ def test_a_question_with_no_words_scores_nothing(matcher: Matcher) -> None:
     assert all(r.score == 0 for r in matcher.rank("?!", limit=3))
 
 
-def test_an_alternative_closer_to_another_entry_is_reported() -> None:
-    entries = (
-        *ENTRIES[:2],
-        Entry(
-            id="camden-partnership",
-            question="What is the partnership with Camden?",
-            alternatives=("how many social workers does croydon employ",),
-            answer="Camden gave Croydon peer support.",
-        ),
-    )
-    found = Matcher(entries).confusable_alternatives()
-    pairs = [(entry.id, alternative, rival.id) for entry, alternative, rival, _, _ in found]
-    assert (
-        "camden-partnership",
-        "how many social workers does croydon employ",
-        "staff-numbers",
-    ) in pairs
+MISPLACED_ALTERNATIVE = Entry(
+    id="camden-partnership",
+    question="What is the partnership with Camden?",
+    alternatives=("how many social workers does croydon employ",),
+    answer="Camden gave Croydon peer support.",
+)
 
 
-def test_an_alternative_is_left_out_of_its_own_entry_when_residents_questions_are_filed() -> None:
-    # Filed questions sit after each entry's own wordings: the alternative compared must be
-    # the one left out, not a filed question of an entry before it.
-    filed = replace(ENTRIES[0], asked=("when did ofsted come to croydon last",))
-    entries = (
-        filed,
-        ENTRIES[1],
-        Entry(
-            id="camden-partnership",
-            question="What is the partnership with Camden?",
-            alternatives=("how many social workers does croydon employ",),
-            answer="Camden gave Croydon peer support.",
-            asked=("whats the camden partnership about",),
-        ),
-    )
-    found = Matcher(entries).confusable_alternatives()
+@pytest.mark.parametrize("filed", [False, True], ids=["nothing filed", "questions filed"])
+def test_an_alternative_closer_to_another_entry_is_reported(filed: bool) -> None:
+    # Residents' questions filed sit after each entry's own wordings: the alternative left out
+    # of its own entry must be itself, not a filed question of an entry before it.
+    first, misplaced = ENTRIES[0], MISPLACED_ALTERNATIVE
+    if filed:
+        first = replace(first, asked=("when did ofsted come to croydon last",))
+        misplaced = replace(misplaced, asked=("whats the camden partnership about",))
+    found = Matcher((first, ENTRIES[1], misplaced)).confusable_alternatives()
     pairs = [(entry.id, alternative, rival.id) for entry, alternative, rival, _, _ in found]
     assert (
         "camden-partnership",
