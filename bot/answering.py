@@ -423,19 +423,26 @@ def learned_non_answers(corpus: Corpus) -> tuple[Entry, ...]:
     with what it must not answer in one go; the responder never answers with them.
     """
     learned = [
-        Entry(
-            id=f"{ELSEWHERE}{topic.id}",
-            question=topic.learned[0],
-            answer="",
-            alternatives=topic.learned[1:],
-        )
+        _learned_entry(f"{ELSEWHERE}{topic.id}", topic.examples, topic.asked)
         for topic in corpus.elsewhere
     ]
-    examples = corpus.safeguarding.learned
-    if examples:
+    if corpus.safeguarding.learned:
+        safeguarding = corpus.safeguarding
         learned.append(
-            Entry(
-                id=SAFEGUARDING_EXAMPLES, question=examples[0], answer="", alternatives=examples[1:]
-            )
+            _learned_entry(SAFEGUARDING_EXAMPLES, safeguarding.examples, safeguarding.asked)
         )
     return tuple(learned)
+
+
+def _learned_entry(entry_id: str, examples: Sequence[str], asked: Sequence[str]) -> Entry:
+    """Staff's examples as the wordings, residents' filed messages as asked questions (which the
+    matcher leaves out of its index when they say what an example says: NEAR_COPY_COSINE)."""
+    wordings = (*examples, *asked)
+    staff = len(examples) or 1
+    return Entry(
+        id=entry_id,
+        question=wordings[0],
+        answer="",
+        alternatives=tuple(wordings[1:staff]),
+        asked=tuple(wordings[staff:]),
+    )
