@@ -693,19 +693,11 @@ class Matcher:
         self, prepared: Sequence[Prepared], question: np.ndarray, phrasing: np.ndarray
     ) -> np.ndarray:
         """token_sort_ratio (0 to 100) of each pair of a question (row) and a phrasing."""
-        if len(prepared) == 1:
-            return process.cdist(
-                [_sorted_words(prepared[0].text)],
-                self._sorted_phrasings[phrasing].tolist(),
-                scorer=fuzz.ratio,
-                workers=1,
-            )[0]
-        sorted_questions = [_sorted_words(p.text) for p in prepared]
         return _pairwise(
-            [sorted_questions[row] for row in question.tolist()],
+            [_sorted_words(p.text) for p in prepared],
+            question,
             self._sorted_phrasings[phrasing].tolist(),
             fuzz.ratio,
-            one_query=len(prepared) == 1,
         )
 
     def _set_ratios(
@@ -713,10 +705,10 @@ class Matcher:
     ) -> np.ndarray:
         """token_set_ratio (0 to 100) of each pair of a question (row) and a phrasing."""
         return _pairwise(
-            [prepared[row].text for row in question.tolist()],
+            [p.text for p in prepared],
+            question,
             [self._phrasing_texts[k] for k in phrasing.tolist()],
             fuzz.token_set_ratio,
-            one_query=len(prepared) == 1,
         )
 
     def _classifier_scores(
@@ -822,13 +814,14 @@ def _sorted_words(text: str) -> str:
 
 
 def _pairwise(
-    queries: list[str], choices: list[str], scorer: Callable[..., float], *, one_query: bool
+    queries: list[str], rows: np.ndarray, choices: list[str], scorer: Callable[..., float]
 ) -> np.ndarray:
-    """`scorer` of each query with the choice beside it.
+    """`scorer` of each choice with the query its row names (`rows`, one per choice).
 
-    When every query is the same text (`one_query`), rapidfuzz's cdist reads it once: the
-    same scores, in half the time.
+    With one query (a resident's message), rapidfuzz's cdist reads it once: the same scores,
+    in half the time, and no list of the same text once per choice.
     """
-    if one_query and queries:
-        return process.cdist(queries[:1], choices, scorer=scorer, workers=1)[0]
-    return process.cpdist(queries, choices, scorer=scorer, workers=1)
+    if len(queries) == 1:
+        return process.cdist(queries, choices, scorer=scorer, workers=1)[0]
+    pairs = [queries[row] for row in rows.tolist()]
+    return process.cpdist(pairs, choices, scorer=scorer, workers=1)
