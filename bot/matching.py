@@ -796,14 +796,17 @@ def _without_near_copies(
     if cosine is None:
         return np.arange(len(owner))
     kept: list[int] = []
-    entry_kept: list[int] = []
-    current = -1
+    # The vectors kept so far of the current entry, in one buffer, not copied out each time.
+    entry_kept = np.empty_like(vectors)
+    count, current = 0, -1
     for position, (entry, is_filed) in enumerate(zip(owner, filed, strict=True)):
         if entry != current:
-            current, entry_kept = entry, []
-        if is_filed and entry_kept and (vectors[entry_kept] @ vectors[position]).max() >= cosine:
+            count, current = 0, entry
+        vector = vectors[position]
+        if is_filed and count and (entry_kept[:count] @ vector).max() >= cosine:
             continue
-        entry_kept.append(position)
+        entry_kept[count] = vector
+        count += 1
         kept.append(position)
     return np.asarray(kept, dtype=np.int64)
 
