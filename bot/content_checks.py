@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.answering import Responder
-from bot.corpus import Corpus, FaqError, Location, Problem
+from bot.corpus import Corpus, Entry, FaqError, Location, Problem
 from bot.index_cache import IndexCache
 from bot.loader import check_directory, load_corpus
 from bot.matching import Matcher
@@ -41,12 +41,15 @@ def misplaced_alternatives(corpus: Corpus, matcher: Matcher | None = None) -> li
     for entry, alternative, rival, own_score, rival_score in matcher.confusable_alternatives():
         if entry.topic is not None and entry.topic == rival.topic:
             continue
+        # Whole points, unless rounding would show a closer entry as no closer ("84" and "84").
+        places = next((p for p in (0, 1) if round(rival_score, p) > round(own_score, p)), 2)
+        rival_points, own_points = f"{rival_score:.{places}f}", f"{own_score:.{places}f}"
         problems.append(
             Problem(
-                entry.location or Location(Path("?"), 1),
+                _where_written(entry, alternative),
                 f'the alternative "{alternative}" of "{entry.id}" is closer to the entry '
-                f'"{rival.id}" ({rival_score:.0f}) than to its own other wording '
-                f'({own_score:.0f}) - reword it, or move it to "{rival.id}" if it belongs there',
+                f'"{rival.id}" ({rival_points}) than to its own other wording '
+                f'({own_points}) - reword it, or move it to "{rival.id}" if it belongs there',
                 is_warning=True,
             )
         )
@@ -73,10 +76,16 @@ def alternatives_not_answered(responder: Responder) -> list[Problem]:
                 "because it contains a trigger phrase or reads like the safeguarding examples: "
                 "reword it"
             )
-            problems.append(
-                Problem(entry.location or Location(Path("?"), 1), message, is_warning=True)
-            )
+            problems.append(Problem(_where_written(entry, alternative), message, is_warning=True))
     return problems
+
+
+def _where_written(entry: Entry, alternative: str) -> Location:
+    """The alternative's own line, so staff go straight to it; else its entry's."""
+    for written, location in zip(entry.alternatives, entry.alternative_locations, strict=False):
+        if written == alternative:
+            return location
+    return entry.location or Location(Path("?"), 1)
 
 
 def _position(problem: Problem) -> tuple[str, int, int]:

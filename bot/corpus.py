@@ -70,6 +70,8 @@ class Entry:
     topic: str | None = None
     as_of: date | None = None
     location: Location | None = field(default=None, compare=False)
+    # Where each alternative is written, in order, for warnings that name its own line.
+    alternative_locations: tuple[Location, ...] = field(default=(), compare=False)
     # Residents' questions that staff filed under this entry ("asked:" sections): learnt
     # like alternatives, but kept apart, as residents' words are not the FAQ's own.
     asked: tuple[str, ...] = ()

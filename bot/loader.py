@@ -580,6 +580,7 @@ class _FileReader:
             question=question,
             answer=answer,
             alternatives=tuple(placed.value for placed in alternatives),
+            alternative_locations=tuple(placed.location for placed in alternatives),
             tags=tuple(placed.value for placed in tags),
             links=links,
             reviewed=reviewed,

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from conftest import write_faq
 
-from bot.content_checks import check_content
+from bot.content_checks import check_content, misplaced_alternatives
+from bot.corpus import Corpus, Entry
+from bot.loader import load_corpus
 
 SAFEGUARDING = """\
 safeguarding:
@@ -53,8 +55,8 @@ def faq(ofsted_alternatives: list[str], money_alternatives: list[str]) -> str:
     )
 
 
-def warnings_for(tmp_path: Path, faqs: str) -> list[str]:
-    folder = write_faq(
+def faq_folder(tmp_path: Path, faqs: str) -> Path:
+    return write_faq(
         tmp_path / "faq",
         {
             "faqs.yaml": faqs,
@@ -63,7 +65,10 @@ def warnings_for(tmp_path: Path, faqs: str) -> list[str]:
             "elsewhere.yaml": ELSEWHERE,
         },
     )
-    problems = check_content(folder)
+
+
+def warnings_for(tmp_path: Path, faqs: str) -> list[str]:
+    problems = check_content(faq_folder(tmp_path, faqs))
     assert not [p for p in problems if not p.is_warning]
     return [f"{p.location.file.name}:{p.location.line}: {p.message}" for p in problems]
 
@@ -82,7 +87,7 @@ def test_an_alternative_closer_to_another_entry_is_named_with_both(tmp_path: Pat
     warnings = warnings_for(tmp_path, faq(GOOD_OFSTED, money))
 
     assert any(
-        w.startswith("faqs.yaml:10: ")
+        w.startswith("faqs.yaml:18: ")  # the alternative's own line, not its entry's (10)
         and '"who are ofsted and what do they do" of "money-invested"' in w
         and 'closer to the entry "what-is-ofsted"' in w
         for w in warnings
@@ -95,6 +100,34 @@ def test_an_alternative_that_gets_the_emergency_reply_is_warned_about(tmp_path: 
     warnings = warnings_for(tmp_path, faq(GOOD_OFSTED, money))
 
     assert any(
-        '"where do i report a concern about the money" of "money-invested" gets the emergency' in w
+        w.startswith("faqs.yaml:18: ")
+        and '"where do i report a concern about the money" of "money-invested" gets the emergency'
+        in w
         for w in warnings
     ), warnings
+
+
+class _MatcherFinding:
+    """A matcher whose only finding is one alternative scored a hair closer to another entry."""
+
+    def __init__(self, corpus: Corpus, own: float, rival: float):
+        self._finding = (corpus.entries[1], corpus.entries[1].alternatives[0], corpus.entries[0])
+        self._scores = (own, rival)
+
+    def confusable_alternatives(self) -> list[tuple[Entry, str, Entry, float, float]]:
+        return [(*self._finding, *self._scores)]
+
+
+def test_a_hair_closer_is_shown_with_the_decimals_that_tell_the_scores_apart(
+    tmp_path: Path,
+) -> None:
+    corpus = load_corpus(faq_folder(tmp_path, faq(GOOD_OFSTED, GOOD_MONEY)))
+
+    def message(own: float, rival: float) -> str:
+        matcher = _MatcherFinding(corpus, own, rival)
+        [warning] = misplaced_alternatives(corpus, matcher)  # type: ignore[arg-type]
+        return warning.message
+
+    assert '"what-is-ofsted" (90) than to its own other wording (72)' in message(72.2, 89.9)
+    assert "(83.8) than to its own other wording (83.7)" in message(83.71, 83.76)
+    assert "(83.72) than to its own other wording (83.71)" in message(83.711, 83.716)
