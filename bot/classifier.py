@@ -87,7 +87,7 @@ def _train(
     gram[np.diag_indices_from(gram)] += regularisation
     targets = np.zeros((len(labels), label_count))
     targets[np.arange(len(labels)), labels] = 1.0
-    coefficients = np.linalg.solve(gram, targets)
+    coefficients = _solve_positive_definite(gram, targets)
 
     # Back to one weight vector (over the labels) per embedding dimension and per feature.
     feature_weights = np.zeros((len(rows), label_count), dtype=np.float32)
@@ -98,6 +98,36 @@ def _train(
         vector_weights=(vectors.T @ coefficients).astype(np.float32),
         feature_weights=feature_weights,
     )
+
+
+# Rows of the triangular factor solved at a time: small blocks for LAPACK, the rest matrix
+# products.
+_BLOCK = 256
+
+
+def _solve_positive_definite(matrix: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """`np.linalg.solve(matrix, targets)` for a symmetric positive definite matrix, as the
+    regularised Gram matrix is: by its Cholesky factor, which takes a third less time than
+    np.linalg.solve's LU factors for the shipped FAQ's ten thousand wordings.
+
+    numpy has no triangular solve, so the two triangular systems are solved a block of rows
+    at a time: a small system for the block, a matrix product for everything before it.
+    """
+    lower = np.linalg.cholesky(matrix)
+    size = len(matrix)
+    starts = range(0, size, _BLOCK)
+    forward = np.empty_like(targets)
+    for start in starts:  # lower @ forward = targets
+        end = min(start + _BLOCK, size)
+        known = targets[start:end] - lower[start:end, :start] @ forward[:start]
+        forward[start:end] = np.linalg.solve(lower[start:end, start:end], known)
+    upper = lower.T
+    solution = np.empty_like(targets)
+    for start in reversed(starts):  # upper @ solution = forward
+        end = min(start + _BLOCK, size)
+        known = forward[start:end] - upper[start:end, end:] @ solution[end:]
+        solution[start:end] = np.linalg.solve(upper[start:end, start:end], known)
+    return solution
 
 
 class WordingClassifier:

@@ -9,7 +9,12 @@ import pytest
 from rapidfuzz import fuzz
 
 import bot.matching
-from bot.classifier import WordingClassifier, word_features
+from bot.classifier import (
+    REGULARISATION,
+    WordingClassifier,
+    _solve_positive_definite,
+    word_features,
+)
 from bot.corpus import Entry, Synonym
 from bot.matching import LONG_MESSAGE_WORDS, Matcher
 from bot.text import TimeAsked, Vocabulary, normalise, time_asked, years_named
@@ -218,6 +223,17 @@ def test_the_classifier_learns_which_words_belong_to_which_label() -> None:
     assert classifier.scores(np.zeros(2), ["fund"]).argmax() == 0
     assert classifier.scores(np.zeros(2), ["staff", "worker"]).argmax() == 1
     assert classifier.scores(np.zeros(2), ["unknown"]).max() == 0.0
+
+
+@pytest.mark.parametrize("size", [1, 255, 256, 257, 700])
+def test_the_classifiers_system_is_solved_as_numpy_solves_it(size: int) -> None:
+    # Sizes around the block of rows solved at a time, and several blocks.
+    random = np.random.default_rng(size)
+    features = random.normal(size=(size, size + 3))
+    gram = features @ features.T + REGULARISATION * np.eye(size)
+    targets = random.normal(size=(size, 7))
+    solved = _solve_positive_definite(gram, targets)
+    assert np.allclose(solved, np.linalg.solve(gram, targets), rtol=0, atol=1e-10)
 
 
 def test_word_features_are_stems_and_neighbouring_pairs() -> None:
