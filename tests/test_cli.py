@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import TELEGRAM_FAQ, write_faq
 
 from bot.cli import main
 
@@ -124,10 +125,17 @@ def test_ask_prints_the_plain_reply_a_resident_would_see(
     assert "1. " in out and "2. " in out
 
 
-def test_ask_writes_nothing_to_disk(capsys, monkeypatch, in_empty_folder) -> None:
+def test_ask_writes_nothing_to_disk(
+    capsys, monkeypatch, in_empty_folder, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # A small FAQ, which trains in a moment: what ask writes, or not, is the same for any.
+    faq = write_faq(tmp_path_factory.mktemp("elsewhere") / "faq", TELEGRAM_FAQ)
+    files_before = sorted(faq.iterdir())
     monkeypatch.delenv("FAQBOT_INDEX_CACHE", raising=False)  # nor its index, by default
-    run(capsys, monkeypatch, "ask", "--faq", str(SHIPPED_FAQ), "what is the current rating")
+    code, out, _ = run(capsys, monkeypatch, "ask", "--faq", str(faq), "what is the current rating")
+    assert (code, out.split("\n")[0]) == (0, "[answer rating-2024]")
     assert list(in_empty_folder.iterdir()) == []
+    assert sorted(faq.iterdir()) == files_before
 
 
 def test_ask_uses_faq_in_the_working_folder_by_default(
