@@ -34,7 +34,7 @@ from bot.classifier import WordingClassifier
 from bot.corpus import Entry, Synonym
 from bot.embedding import Embedder, shared_embedder
 from bot.index_cache import IndexCache
-from bot.text import Vocabulary, is_year, normalise, stem
+from bot.text import Vocabulary, normalise, stem, without_years
 
 # Words that carry no meaning for matching. Question words ("who", "when", "how") are kept:
 # they separate "who leads" from "what is".
@@ -244,7 +244,7 @@ class Matcher:
         words = self._vocabulary.apply(words)
         # Years are left to the responder's time handling: "rating 2017" and "rating now" are
         # the same question about different times, so a year must not make a match.
-        content = [w for w in words if w not in STOP_WORDS and not is_year(w)]
+        content = [w for w in without_years(words) if w not in STOP_WORDS]
         return Prepared(words=words, stems=stem(content), text=" ".join(words))
 
     def _correct(self, word: str) -> str:

@@ -91,10 +91,38 @@ _SHORT_YEAR = re.compile(
 )
 
 
+# A year in words, as residents type or dictate it: "twenty seventeen", "twenty twenty-four",
+# "two thousand and eighteen". Not "twenty" alone, nor "twenty one", nor "two thousand and
+# five", which are mostly numbers, nor anything followed by "hundred" or "pounds".
+_UNITS = "one two three four five six seven eight nine".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_SPELT_YEAR = re.compile(
+    rf"\b(?:twenty[\s-]+(?P<teen>{'|'.join(_TEENS)})"
+    rf"|twenty[\s-]+twenty(?:[\s-]+(?P<twenties>{'|'.join(_UNITS)}))?"
+    rf"|two[\s-]+thousand(?:[\s-]+and)?[\s-]+(?:(?P<thousand_teen>{'|'.join(_TEENS)})"
+    rf"|twenty(?:[\s-]+(?P<thousand_twenties>{'|'.join(_UNITS)}))?))"
+    r"\b(?![\s-]+(?:hundred|thousand|million|pounds|quid)\b)",
+    re.IGNORECASE,
+)
+
+
 def with_full_years(text: str) -> str:
-    """The text with two-digit years written in full: "the oct 24 inspection" -> "the oct 2024
-    inspection", "in '17" -> "in 2017"."""
-    return _SHORT_YEAR.sub(_full_year, text) if any(map(str.isdigit, text)) else text
+    """The text with two-digit years and years in words written in full: "the oct 24
+    inspection" -> "the oct 2024 inspection", "in '17" -> "in 2017", "twenty twenty" -> "2020"."""
+    if any(map(str.isdigit, text)):
+        text = _SHORT_YEAR.sub(_full_year, text)
+    lowered = text.lower()
+    if "twenty" in lowered or "thousand" in lowered:
+        text = _SPELT_YEAR.sub(_spelt_year, text)
+    return text
+
+
+def _spelt_year(found: re.Match[str]) -> str:
+    teen = found.group("teen") or found.group("thousand_teen")
+    if teen:
+        return str(2010 + _TEENS.index(teen.lower()))
+    unit = found.group("twenties") or found.group("thousand_twenties")
+    return str(2020 + (_UNITS.index(unit.lower()) + 1 if unit else 0))
 
 
 def _full_year(found: re.Match[str]) -> str:
@@ -198,6 +226,13 @@ def asks_before_the_latest(text: str) -> bool:
 
 def is_year(word: str) -> bool:
     return len(word) == 4 and _YEAR.fullmatch(word) is not None
+
+
+def without_years(words: list[str]) -> list[str]:
+    """Cleaned words less the years in them, in figures or in words ("twenty seventeen")."""
+    if "twenty" in words or "thousand" in words:
+        words = _SPELT_YEAR.sub(" ", " ".join(words)).split()
+    return [word for word in words if not is_year(word)]
 
 
 def stem(words: Sequence[str]) -> list[str]:

@@ -90,6 +90,31 @@ def test_a_year_in_two_digits_after_an_apostrophe_or_a_month_is_read_in_full(
     assert years_named(message) == years
 
 
+@pytest.mark.parametrize(
+    ("message", "years"),
+    [
+        ("what did ofsted rate croydon in twenty seventeen", [2017]),
+        ("Rated in Two Thousand and Seventeen?", [2017]),
+        ("the twenty twenty-four report", [2024]),
+        ("twenty twenty four inspection", [2024]),
+        ("when they went back in twenty twenty", [2020]),
+        ("two thousand eighteen monitoring visit", [2018]),
+        # Numbers, not years.
+        ("twenty one kids in care", []),
+        ("two thousand and five children", []),
+        ("two thousand and twenty pounds a year", []),
+        ("twenty seventeen hundred", []),
+    ],
+)
+def test_a_year_in_words_is_read_as_one(message: str, years: list[int]) -> None:
+    assert years_named(message) == years
+
+
+def test_a_year_in_words_is_said_of_as_one_in_figures() -> None:
+    assert time_asked("rated before twenty twenty four") == time_asked("rated before 2024")
+    assert time_asked("better since twenty seventeen?") == time_asked("better since 2017?")
+
+
 def test_a_two_digit_year_is_said_of_as_a_full_one() -> None:
     assert time_asked("rated before '24") == time_asked("rated before 2024")
     assert time_asked("better since '17?") == time_asked("better since 2017?")

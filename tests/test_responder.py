@@ -126,6 +126,7 @@ def test_a_question_naming_a_year_gets_that_years_version(responder: Responder) 
     assert responder.respond("u1", "ofstead rating 2017").entry_id == "rating-2017"
     assert responder.respond("u1", "what rating in 2020?").entry_id == "rating-2020"
     assert responder.respond("u1", "what rating in '17?").entry_id == "rating-2017"
+    assert responder.respond("u1", "what rating in twenty seventeen").entry_id == "rating-2017"
     after_october = responder.respond("u1", "rating after the oct 20 inspection")
     assert after_october.candidates[0].entry_id == "rating-2020"
 
